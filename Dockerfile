@@ -1,0 +1,21 @@
+# One image for web, worker, beat and the one-shot migration: only the command differs.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    GRANTMATCH_INSTANCE_PATH=/srv/instance
+
+WORKDIR /srv/app
+COPY pyproject.toml README.md alembic.ini ./
+COPY matcher ./matcher
+COPY core ./core
+COPY web ./web
+COPY workers ./workers
+COPY migrations ./migrations
+RUN pip install -e . \
+    && useradd --system --home /srv grantmatch \
+    && mkdir -p /srv/instance && chown grantmatch /srv/instance
+USER grantmatch
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "web.wsgi:app"]

@@ -1,0 +1,1 @@
+"""Configuration, the session factory, the data model and the services (use cases)."""

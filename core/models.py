@@ -1,0 +1,370 @@
+"""The data model: typed SQLAlchemy 2 models. No queries and no web or queue code here."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Current time in UTC (used as a column default: a callable, evaluated per row)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite keeps no zone: what was written was UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as VARCHAR + CHECK on every database: portable between SQLite and
+    # PostgreSQL and no enum types to drop on downgrade.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(str(m.value)) for m in cls),
+        values_callable=lambda members: [str(m.value) for m in members],
+        validate_strings=True,
+    )
+
+
+class Role(enum.StrEnum):
+    REGISTRANT = "registrant"
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+
+class Locale(enum.StrEnum):
+    EN = "en"
+    JA = "ja"
+    FR = "fr"
+
+
+class Country(enum.StrEnum):
+    JP = "JP"
+    CA = "CA"
+
+
+class OrganizationKind(enum.StrEnum):
+    STARTUP = "startup"
+    SME = "sme"
+    LARGE_COMPANY = "large_company"
+    UNIVERSITY = "university"
+    PUBLIC_RESEARCH_INSTITUTE = "public_research_institute"
+    OTHER = "other"
+
+
+class ProfileKind(enum.StrEnum):
+    RESEARCHER = "researcher"
+    STARTUP = "startup"
+
+
+class Availability(enum.StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+class CollaborationType(enum.StrEnum):
+    JOINT_RD = "joint_rd"
+    FACILITY_USE = "facility_use"
+    RESEARCHER_EXCHANGE = "researcher_exchange"
+    STANDARDS = "standards"
+    LICENSING = "licensing"
+    INVESTMENT = "investment"
+
+
+class RunKind(enum.StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
+class RunStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SHORTLIST = "shortlist"
+    NOTE = "note"
+
+
+class ReasonCode(enum.StrEnum):
+    OFF_TOPIC = "off_topic"
+    INELIGIBLE = "ineligible"
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+class RequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.REGISTRANT)
+    locale: Mapped[Locale] = mapped_column(_enum(Locale, "locale"), default=Locale.EN)
+    email_verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    profiles: Mapped[list[Profile]] = relationship(back_populates="owner")
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    country: Mapped[Country] = mapped_column(_enum(Country, "country"))
+    kind: Mapped[OrganizationKind] = mapped_column(_enum(OrganizationKind, "organization_kind"))
+    staff_count: Mapped[int | None]
+    founded_year: Mapped[int | None]
+    website: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    profiles: Mapped[list[Profile]] = relationship(back_populates="organization")
+
+
+profile_fields = Table(
+    "profile_fields",
+    Base.metadata,
+    Column("profile_id", ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True),
+    Column("field_id", ForeignKey("fields.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Field(Base):
+    """One of the seven fields of the 2023 Japan–Canada MOC, labelled in three languages."""
+
+    __tablename__ = "fields"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    position: Mapped[int]
+    label_en: Mapped[str] = mapped_column(String(200))
+    label_ja: Mapped[str] = mapped_column(String(200))
+    label_fr: Mapped[str] = mapped_column(String(200))
+
+    def label(self, locale: str) -> str:
+        """The label in ``locale`` (en, ja or fr), English for anything else."""
+        return {"ja": self.label_ja, "fr": self.label_fr}.get(locale, self.label_en)
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+    __table_args__ = (Index(None, "country", "availability"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[ProfileKind] = mapped_column(_enum(ProfileKind, "profile_kind"))
+    country: Mapped[Country] = mapped_column(_enum(Country, "country"))
+    region: Mapped[str] = mapped_column(String(10))
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    language: Mapped[Locale] = mapped_column(_enum(Locale, "locale"))
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    seeking: Mapped[list[str]] = mapped_column(JSON, default=list)
+    collaboration_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    availability: Mapped[Availability] = mapped_column(
+        _enum(Availability, "availability"), default=Availability.OPEN
+    )
+    consent_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User | None] = relationship(back_populates="profiles")
+    organization: Mapped[Organization] = relationship(back_populates="profiles")
+    fields: Mapped[list[Field]] = relationship(secondary=profile_fields, order_by=Field.position)
+
+    @property
+    def is_matchable(self) -> bool:
+        """Open and consented to cross-border sharing."""
+        return self.availability == Availability.OPEN and self.consent_at is not None
+
+
+class MatchRun(Base):
+    __tablename__ = "match_runs"
+    __table_args__ = (
+        # At most one live run, enforced by the database rather than by care.
+        Index(
+            "uq_match_runs_live",
+            "is_live",
+            unique=True,
+            sqlite_where=text("is_live"),
+            postgresql_where=text("is_live"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RunKind] = mapped_column(_enum(RunKind, "run_kind"))
+    status: Mapped[RunStatus] = mapped_column(
+        _enum(RunStatus, "run_status"), default=RunStatus.PENDING
+    )
+    is_live: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    vocabulary_size: Mapped[int | None]
+    pair_count: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Match(Base):
+    """One proposed cross-border pair in one field, as scored by one run."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        UniqueConstraint("run_id", "field_id", "jp_profile_id", "ca_profile_id"),
+        Index(None, "run_id", "field_id", "score"),
+        Index(None, "run_id", "jp_profile_id"),
+        Index(None, "run_id", "ca_profile_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"))
+    field_id: Mapped[int] = mapped_column(ForeignKey("fields.id", ondelete="RESTRICT"))
+    jp_profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    ca_profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    rank_jp: Mapped[int] = mapped_column(Integer)
+    rank_ca: Mapped[int] = mapped_column(Integer)
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    run: Mapped[MatchRun] = relationship()
+    field: Mapped[Field] = relationship()
+    jp_profile: Mapped[Profile] = relationship(foreign_keys=[jp_profile_id])
+    ca_profile: Mapped[Profile] = relationship(foreign_keys=[ca_profile_id])
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision, "decision"))
+    reason_code: Mapped[ReasonCode | None] = mapped_column(_enum(ReasonCode, "reason_code"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    match: Mapped[Match] = relationship()
+    officer: Mapped[User | None] = relationship()
+
+
+class AuditEvent(Base):
+    """Append-only record of who did what; database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # A plain id, not a foreign key: the trail must outlive the accounts it names.
+    actor_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    subject_type: Mapped[str] = mapped_column(String(40), default="")
+    subject_id: Mapped[str] = mapped_column(String(80), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RematchRequest(Base):
+    """Outbox row: a profile changed and must be rematched. Written with the change itself."""
+
+    __tablename__ = "rematch_requests"
+    __table_args__ = (Index(None, "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Not a foreign key: a request for a deleted profile must survive to clear its pairs.
+    profile_id: Mapped[int] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[RequestStatus] = mapped_column(
+        _enum(RequestStatus, "request_status"), default=RequestStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Use cases as functions: each takes a session first and never commits."""

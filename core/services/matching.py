@@ -1,0 +1,342 @@
+"""Matching runs: full rematches, incremental rematches of one profile, and reading pairs."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from core.errors import NotFound
+from core.models import (
+    Availability,
+    Country,
+    Field,
+    Match,
+    MatchRun,
+    Profile,
+    RematchRequest,
+    RequestStatus,
+    RunKind,
+    RunStatus,
+    utcnow,
+)
+from core.services import outbox
+from core.services.fields import get_field, list_fields
+from matcher import ProfileDoc, TfidfMatcher
+from matcher.tfidf import rank_pairs
+
+log = logging.getLogger(__name__)
+
+
+def to_doc(profile: Profile) -> ProfileDoc:
+    """The matcher's view of a profile: ids, country, kind, fields and texts."""
+    texts = [profile.title, profile.summary]
+    if profile.keywords:
+        texts.append(", ".join(profile.keywords))
+    return ProfileDoc(
+        id=profile.id,
+        country=profile.country.value,
+        kind=profile.kind.value,
+        fields=tuple(f.code for f in profile.fields),
+        texts=tuple(texts),
+        lang=profile.language.value,
+    )
+
+
+def matchable_profiles(session: Session) -> list[Profile]:
+    """Open profiles whose owners consented to cross-border sharing, by id."""
+    query = (
+        select(Profile)
+        .where(Profile.availability == Availability.OPEN, Profile.consent_at.is_not(None))
+        .options(selectinload(Profile.fields))
+        .order_by(Profile.id)
+    )
+    return list(session.scalars(query))
+
+
+def live_run(session: Session) -> MatchRun | None:
+    """The run whose pairs people currently see, if any."""
+    return session.scalar(select(MatchRun).where(MatchRun.is_live.is_(True)))
+
+
+def latest_runs(session: Session, *, limit: int = 10) -> list[MatchRun]:
+    """The most recent runs, newest first."""
+    return list(session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)))
+
+
+def run_full_rematch(session: Session, *, top_k: int) -> MatchRun:
+    """Refit on every matchable profile, write a new run and make it the live one.
+
+    The new run becomes live in the caller's unit of work, so readers see either the old
+    run or the complete new one.
+    """
+    run = MatchRun(
+        kind=RunKind.FULL,
+        status=RunStatus.RUNNING,
+        started_at=utcnow(),
+        parameters={"top_k": top_k},
+    )
+    session.add(run)
+    session.flush()
+    profiles = matchable_profiles(session)
+    field_ids = {f.code: f.id for f in list_fields(session)}
+    pair_count = 0
+    if profiles:
+        matcher = TfidfMatcher(top_k=top_k).fit([to_doc(p) for p in profiles])
+        run.parameters = matcher.get_params()
+        run.vocabulary_size = matcher.vocabulary_size_
+        rows = [
+            {
+                "run_id": run.id,
+                "field_id": field_ids[pair.field],
+                "jp_profile_id": pair.jp_id,
+                "ca_profile_id": pair.ca_id,
+                "score": pair.score,
+                "rank_jp": pair.rank_jp,
+                "rank_ca": pair.rank_ca,
+                "terms": list(pair.terms),
+                "created_at": utcnow(),
+            }
+            for pair in matcher.match([to_doc(p) for p in profiles])
+        ]
+        if rows:
+            session.execute(insert(Match), rows)
+        pair_count = len(rows)
+    previous = live_run(session)
+    if previous is not None:
+        previous.is_live = False
+        previous.status = RunStatus.SUPERSEDED
+        session.flush()
+    run.is_live = True
+    run.status = RunStatus.SUCCEEDED
+    run.pair_count = pair_count
+    run.finished_at = utcnow()
+    # Every pending request is answered by this run.
+    session.execute(
+        update(RematchRequest)
+        .where(RematchRequest.status.in_([RequestStatus.PENDING, RequestStatus.SENT]))
+        .where(RematchRequest.created_at <= run.started_at)
+        .values(status=RequestStatus.DONE, processed_at=utcnow())
+    )
+    log.info("full rematch run %s: %s profiles, %s pairs", run.id, len(profiles), pair_count)
+    return run
+
+
+def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRun | None:
+    """Replace one profile's pairs in the live run. Safe to run twice.
+
+    Returns the incremental run record, or None when no run is live yet (the first full
+    run will include the profile).
+    """
+    live = live_run(session)
+    if live is None:
+        return None
+    record = MatchRun(
+        kind=RunKind.INCREMENTAL,
+        status=RunStatus.RUNNING,
+        started_at=utcnow(),
+        parameters={"profile_id": profile_id, "top_k": top_k, "live_run_id": live.id},
+    )
+    session.add(record)
+    touched: set[tuple[int, str, int]] = set()  # (field id, side, profile id)
+
+    old = session.scalars(
+        select(Match).where(
+            Match.run_id == live.id,
+            or_(Match.jp_profile_id == profile_id, Match.ca_profile_id == profile_id),
+        )
+    ).all()
+    for match in old:
+        touched.add((match.field_id, "jp", match.jp_profile_id))
+        touched.add((match.field_id, "ca", match.ca_profile_id))
+        session.delete(match)
+    session.flush()
+
+    profile = session.get(Profile, profile_id)
+    inserted = 0
+    if profile is not None and profile.is_matchable:
+        profiles = matchable_profiles(session)
+        docs = [to_doc(p) for p in profiles]
+        matcher = TfidfMatcher(top_k=top_k).fit(docs)
+        record.vocabulary_size = matcher.vocabulary_size_
+        doc = to_doc(profile)
+        own_side = "jp" if profile.country == Country.JP else "ca"
+        other_side = "ca" if own_side == "jp" else "jp"
+        for field in profile.fields:
+            candidates = [d for d in docs if d.country != doc.country and field.code in d.fields]
+            thresholds = _kth_scores(session, live.id, field.id, other_side, top_k)
+            for rank, (other_id, score, terms) in enumerate(
+                matcher.score_against(doc, candidates), start=1
+            ):
+                if rank > top_k and score <= thresholds.get(other_id, 0.0):
+                    continue
+                jp_id, ca_id = (
+                    (profile_id, other_id) if own_side == "jp" else (other_id, profile_id)
+                )
+                session.add(
+                    Match(
+                        run_id=live.id,
+                        field_id=field.id,
+                        jp_profile_id=jp_id,
+                        ca_profile_id=ca_id,
+                        score=round(score, 6),
+                        rank_jp=0,
+                        rank_ca=0,
+                        terms=list(terms),
+                    )
+                )
+                inserted += 1
+                touched.add((field.id, own_side, profile_id))
+                touched.add((field.id, other_side, other_id))
+        session.flush()
+    _rerank(session, live.id, touched, top_k)
+    live.pair_count = session.scalar(
+        select(func.count()).select_from(Match).where(Match.run_id == live.id)
+    )
+    record.pair_count = inserted
+    record.status = RunStatus.SUCCEEDED
+    record.finished_at = utcnow()
+    return record
+
+
+def _kth_scores(
+    session: Session, run_id: int, field_id: int, side: str, top_k: int
+) -> dict[int, float]:
+    """For each profile on ``side``: the score of its k-th stored partner (0 if fewer)."""
+    column = Match.jp_profile_id if side == "jp" else Match.ca_profile_id
+    scores: dict[int, list[float]] = defaultdict(list)
+    for owner, score in session.execute(
+        select(column, Match.score).where(Match.run_id == run_id, Match.field_id == field_id)
+    ):
+        scores[owner].append(score)
+    return {
+        owner: sorted(values, reverse=True)[top_k - 1] if len(values) >= top_k else 0.0
+        for owner, values in scores.items()
+    }
+
+
+def _rerank(session: Session, run_id: int, touched: set[tuple[int, str, int]], top_k: int) -> None:
+    """Recompute the ranks of touched profiles' pairs; drop pairs outside both top-ks."""
+    while touched:
+        by_field: dict[int, set[tuple[str, int]]] = defaultdict(set)
+        for field_id, side, owner in touched:
+            by_field[field_id].add((side, owner))
+        touched = set()
+        for field_id, owners in by_field.items():
+            jp_ids = [owner for side, owner in owners if side == "jp"]
+            ca_ids = [owner for side, owner in owners if side == "ca"]
+            matches = session.scalars(
+                select(Match).where(
+                    Match.run_id == run_id,
+                    Match.field_id == field_id,
+                    or_(Match.jp_profile_id.in_(jp_ids), Match.ca_profile_id.in_(ca_ids)),
+                )
+            ).all()
+            # Ranks from each touched side, over all of that profile's stored pairs.
+            neighbours = _pairs_of(session, run_id, field_id, jp_ids, ca_ids)
+            ranks = rank_pairs(neighbours)
+            for match in matches:
+                pair = (match.jp_profile_id, match.ca_profile_id)
+                rank_jp, rank_ca = ranks[pair]
+                if match.jp_profile_id in jp_ids:
+                    match.rank_jp = rank_jp
+                if match.ca_profile_id in ca_ids:
+                    match.rank_ca = rank_ca
+            session.flush()
+            for match in matches:
+                if match.rank_jp > top_k and match.rank_ca > top_k:
+                    touched.add((field_id, "jp", match.jp_profile_id))
+                    touched.add((field_id, "ca", match.ca_profile_id))
+                    session.delete(match)
+            session.flush()
+
+
+def _pairs_of(
+    session: Session, run_id: int, field_id: int, jp_ids: Sequence[int], ca_ids: Sequence[int]
+) -> dict[tuple[int, int], float]:
+    rows = session.execute(
+        select(Match.jp_profile_id, Match.ca_profile_id, Match.score).where(
+            Match.run_id == run_id,
+            Match.field_id == field_id,
+            or_(Match.jp_profile_id.in_(jp_ids), Match.ca_profile_id.in_(ca_ids)),
+        )
+    )
+    return {(jp, ca): score for jp, ca, score in rows}
+
+
+def process_rematch_request(session: Session, *, request_id: int, top_k: int) -> bool:
+    """Carry out one outbox request. Safe to run twice: a done request is skipped.
+
+    Returns True when the request was carried out now.
+    """
+    request = session.get(RematchRequest, request_id)
+    if request is None:
+        raise NotFound(f"no rematch request {request_id}")
+    if request.status == RequestStatus.DONE:
+        return False
+    request.attempts += 1
+    rematch_profile(session, profile_id=request.profile_id, top_k=top_k)
+    outbox.mark_done(session, request)
+    return True
+
+
+def matches_for_profile(session: Session, profile: Profile) -> list[Match]:
+    """The profile's live pairs, by field order then this side's rank."""
+    live = live_run(session)
+    if live is None:
+        return []
+    own_column, rank = (
+        (Match.jp_profile_id, Match.rank_jp)
+        if profile.country == Country.JP
+        else (Match.ca_profile_id, Match.rank_ca)
+    )
+    query = (
+        select(Match)
+        .join(Field, Field.id == Match.field_id)
+        .where(Match.run_id == live.id, own_column == profile.id)
+        .options(
+            selectinload(Match.jp_profile).selectinload(Profile.fields),
+            selectinload(Match.ca_profile).selectinload(Profile.fields),
+            selectinload(Match.field),
+        )
+        .order_by(Field.position, rank, Match.id)
+    )
+    return list(session.scalars(query))
+
+
+def pairs_for_field(
+    session: Session, *, field_code: str, limit: int = 50, offset: int = 0
+) -> tuple[list[Match], int]:
+    """One page of the live pairs in a field, best first, and the total count."""
+    field = get_field(session, field_code)
+    live = live_run(session)
+    if live is None:
+        return [], 0
+    where = (Match.run_id == live.id, Match.field_id == field.id)
+    total = session.scalar(select(func.count()).select_from(Match).where(*where)) or 0
+    query = (
+        select(Match)
+        .where(*where)
+        .options(
+            selectinload(Match.jp_profile).selectinload(Profile.organization),
+            selectinload(Match.ca_profile).selectinload(Profile.organization),
+        )
+        .order_by(Match.score.desc(), Match.jp_profile_id, Match.ca_profile_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(query)), total
+
+
+def pair_counts_by_field(session: Session) -> dict[int, int]:
+    """Number of live pairs per field id."""
+    live = live_run(session)
+    if live is None:
+        return {}
+    rows = session.execute(
+        select(Match.field_id, func.count()).where(Match.run_id == live.id).group_by(Match.field_id)
+    )
+    return dict(rows.tuples().all())

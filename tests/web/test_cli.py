@@ -1,0 +1,69 @@
+"""The `grantmatch` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GRANTMATCH = str(Path(sys.executable).parent / "grantmatch")
+
+
+def run(
+    args: list[str], tmp_path: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRANTMATCH_")}
+    environ.update(GRANTMATCH_INSTANCE_PATH=str(tmp_path), **env)
+    return subprocess.run(
+        [GRANTMATCH, *args], input=stdin, env=environ, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({"GRANTMATCH_DATABASE_URL": "nonsense"}, "GRANTMATCH_DATABASE_URL"),
+        (
+            {"GRANTMATCH_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+            "GRANTMATCH_DATABASE_URL",
+        ),
+        ({"GRANTMATCH_ENV": "production"}, "GRANTMATCH_SECRET_KEY"),
+    ],
+)
+def test_configuration_errors_stop_with_one_line_naming_the_setting(
+    tmp_path: Path, env: dict[str, str], setting: str
+) -> None:
+    result = run(["migrate"], tmp_path, **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert setting in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run(["runs"], tmp_path)
+    assert result.returncode == 1
+    assert "grantmatch migrate" in result.stderr
+
+
+def test_migrate_create_user_and_runs_on_the_embedded_default(tmp_path: Path) -> None:
+    assert run(["migrate"], tmp_path).returncode == 0
+    assert (tmp_path / "grantmatch.db").exists()
+    assert run(["migrate"], tmp_path).returncode == 0  # safe to run twice
+    password = "a long enough password\n"
+    created = run(
+        ["create-user", "--email", "officer@agency.example", "--role", "officer"],
+        tmp_path,
+        stdin=password,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created officer officer@agency.example" in created.stdout
+    again = run(["create-user", "--email", "officer@agency.example"], tmp_path, stdin=password)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    result = run(["rematch", "--full"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert " live" in run(["runs"], tmp_path).stdout

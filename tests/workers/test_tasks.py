@@ -1,0 +1,51 @@
+"""Task functions called directly (not eager mode): ids in, one unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.models import Country, MatchRun, RematchRequest, RequestStatus
+from core.services import matching
+from tests.factories import make_profile
+from workers import tasks
+from workers.dispatch import dispatch_pending
+
+
+def test_rematch_profile_task_processes_the_request_once(
+    settings: Settings, session: Session
+) -> None:
+    profile = make_profile(
+        session,
+        country=Country.JP,
+        summary="量子センシングとダイヤモンドNV中心",
+        fields=["quantum"],
+    )
+    request = session.scalar(select(RematchRequest).where(RematchRequest.profile_id == profile.id))
+    assert request is not None
+    assert tasks.rematch_profile(request.id) is True
+    assert tasks.rematch_profile(request.id) is False
+    session.refresh(request)
+    assert request.status == RequestStatus.DONE
+
+
+def test_full_rematch_task_makes_a_new_live_run(session: Session) -> None:
+    before = matching.live_run(session)
+    run_id = tasks.full_rematch()
+    live = matching.live_run(session)
+    assert live is not None and live.id == run_id
+    assert before is not None and before.id != run_id
+    assert session.get(MatchRun, run_id) is not None
+
+
+def test_dispatch_without_a_broker_runs_pending_requests_in_process(
+    settings: Settings, session: Session
+) -> None:
+    make_profile(session, country=Country.CA, summary="Photonic qubits", fields=["quantum"])
+    session.flush()
+    assert dispatch_pending(settings) >= 1
+    pending = session.scalars(
+        select(RematchRequest).where(RematchRequest.status == RequestStatus.PENDING)
+    ).all()
+    assert pending == []

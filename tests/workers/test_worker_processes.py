@@ -1,0 +1,151 @@
+"""Integration: a real `celery worker` process on Redis carries out rematch requests that the
+`grantmatch rematch` dispatcher sends, against a real database (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from core import db, schema
+from core.models import Country, Match, RematchRequest, RequestStatus
+from core.services import matching
+from tests.conftest import database_url_for_tests
+from tests.factories import make_profile
+
+pytestmark = pytest.mark.integration
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def broker_url() -> str:
+    url = os.environ.get("GRANTMATCH_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.ping()
+        client.flushdb()
+    except redis.RedisError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required on CI and is not reachable at {url}: {error}")
+        pytest.skip(f"Redis not reachable at {url}: {error}")
+    return url
+
+
+@pytest.fixture
+def worker_database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    url = database_url_for_tests(tmp_path, "workers")
+    schema.upgrade(url)
+    engine = db.make_engine(url)
+    yield url, engine
+    engine.dispose()
+
+
+def _environment(database_url: str, broker_url: str, instance: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRANTMATCH_")}
+    env.update(
+        GRANTMATCH_DATABASE_URL=database_url,
+        GRANTMATCH_BROKER_URL=broker_url,
+        GRANTMATCH_INSTANCE_PATH=str(instance),
+    )
+    return env
+
+
+@pytest.fixture
+def worker(
+    worker_database: tuple[str, Engine], broker_url: str, tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    env = _environment(worker_database[0], broker_url, tmp_path)
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.app",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield env
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _wait_for(condition: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.25)
+    raise AssertionError("timed out waiting for the worker")
+
+
+def test_worker_process_rematches_a_saved_profile(
+    worker_database: tuple[str, Engine], worker: dict[str, str], tmp_path: Path
+) -> None:
+    _, engine = worker_database
+    with Session(engine) as session, session.begin():
+        for country, summary in [
+            (Country.JP, "Superconducting qubit readout with Josephson parametric amplifiers"),
+            (Country.CA, "Josephson parametric amplifiers for qubit readout at millikelvin"),
+            (Country.CA, "Trapped ion clocks and optical frequency combs"),
+        ]:
+            make_profile(session, country=country, summary=summary, fields=["quantum"])
+        matching.run_full_rematch(session, top_k=20)
+    with Session(engine) as session, session.begin():
+        new = make_profile(
+            session,
+            country=Country.JP,
+            summary="Optical frequency combs for trapped ion clocks and timing networks",
+            fields=["quantum"],
+        )
+        new_id = new.id
+
+    dispatched = subprocess.run(
+        [str(Path(sys.executable).parent / "grantmatch"), "rematch"],
+        cwd=PROJECT_ROOT,
+        env=worker,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dispatched.returncode == 0, dispatched.stderr
+    assert "1 rematch requests sent" in dispatched.stdout
+
+    def processed() -> bool:
+        with Session(engine) as session:
+            status = session.scalar(
+                select(RematchRequest.status).where(RematchRequest.profile_id == new_id)
+            )
+            return status == RequestStatus.DONE
+
+    _wait_for(processed)
+    with Session(engine) as session:
+        partners = session.scalars(
+            select(Match.ca_profile_id).where(Match.jp_profile_id == new_id)
+        ).all()
+    assert partners, (tmp_path / "worker.log").read_text()

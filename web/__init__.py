@@ -1,0 +1,90 @@
+"""Flask adapter: the app factory. Views validate, open one unit of work and call services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import Babel
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+import workers
+from core.config import Settings
+from core.errors import NotFound, PermissionDenied
+from web.auth import login_manager
+
+LOCALES = ("en", "ja", "fr")
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The ?lang= choice of this browser session, else the account's, else Accept-Language."""
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return str(chosen)
+    if current_user.is_authenticated:
+        return str(current_user.locale)
+    return request.accept_languages.best_match(LOCALES) or "en"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web app for ``settings`` (read from the environment when not given)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        GRANTMATCH=settings,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    workers.configure(settings)
+    if settings.uses_broker:
+        workers.create_celery(settings)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from web import auth, matches, officer, pages, profiles
+
+    for blueprint in (pages.bp, auth.bp, profiles.bp, matches.bp, officer.bp):
+        app.register_blueprint(blueprint)
+    _register_error_pages(app)
+
+    @app.before_request
+    def remember_language_choice() -> None:
+        chosen = request.args.get("lang")
+        if chosen in LOCALES:
+            session["locale"] = chosen
+        g.settings = settings
+
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(status: int, message: str) -> tuple[str, int]:
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound) -> tuple[str, int]:
+        return render_error(404, str(error))
+
+    @app.errorhandler(PermissionDenied)
+    def forbidden(error: PermissionDenied) -> tuple[str, int]:
+        return render_error(403, str(error))
+
+    for status in (400, 403, 404, 405, 413, 500):
+
+        def handler(error: Any, status: int = status) -> tuple[str, int]:
+            description = getattr(error, "description", "") or ""
+            return render_error(status, str(description))
+
+        app.register_error_handler(status, handler)

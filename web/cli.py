@@ -1,0 +1,193 @@
+"""`grantmatch`: the command line handle on everything the pages do not do."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+import click
+
+from core import db, schema
+from core.config import Settings
+from core.db import session_scope
+from core.errors import ConfigError, Conflict, InvalidInput
+from core.models import Role
+from core.services import accounts, demo, matching
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _settings() -> Settings:
+    return cast(Settings, click.get_current_context().obj)
+
+
+def _connected(command: F) -> F:
+    """Bind the database and stop with one line if it cannot be reached."""
+
+    @wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        settings = _settings()
+        engine = db.configure(settings.database_url)
+        db.check_connection(engine)
+        return command(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def _require_schema(settings: Settings) -> None:
+    if not schema.is_current(db.get_engine(), settings.database_url):
+        raise click.ClickException("the database is not migrated: run `grantmatch migrate` first")
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Japan–Canada grant partner matching service."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Settings.from_env()
+
+
+@cli.command()
+@_connected
+def migrate() -> None:
+    """Apply database migrations up to the newest. Safe to run twice."""
+    settings = _settings()
+    schema.upgrade(settings.database_url)
+    click.echo("database is up to date")
+
+
+@cli.command("seed-demo")
+@_connected
+def seed_demo() -> None:
+    """Create the demo world (once) and run a full rematch."""
+    settings = _settings()
+    _require_schema(settings)
+    with session_scope() as session:
+        created = demo.seed_demo(session)
+    if created == 0:
+        click.echo("demo data already present; nothing to do")
+    else:
+        click.echo(f"created {created} demo profiles; matching ...")
+        with session_scope() as session:
+            run = matching.run_full_rematch(session, top_k=settings.match_top_k)
+            click.echo(f"run {run.id} is live with {run.pair_count} pairs")
+    _print_demo_logins()
+
+
+def _print_demo_logins() -> None:
+    with session_scope() as session:
+        if not demo.is_seeded(session):
+            return
+    click.echo(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
+    for account in demo.DEMO_ACCOUNTS:
+        click.echo(f"  {account.email:40s} {account.description}")
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Refit and rematch every profile.")
+@_connected
+def rematch(full: bool) -> None:
+    """Process pending rematch requests, or with --full run a full rematch."""
+    settings = _settings()
+    _require_schema(settings)
+    import workers
+    from workers import tasks
+    from workers.dispatch import dispatch_pending
+
+    workers.configure(settings)
+    if settings.uses_broker:
+        workers.create_celery(settings)
+    if full:
+        if settings.uses_broker:
+            tasks.full_rematch.apply_async(retry=False)
+            click.echo("full rematch queued")
+        else:
+            click.echo(f"run {tasks.full_rematch()} is live")
+        return
+    handled = dispatch_pending(settings)
+    click.echo(f"{handled} rematch requests {'sent' if settings.uses_broker else 'processed'}")
+
+
+@cli.command()
+@click.option("--limit", default=10, show_default=True)
+@_connected
+def runs(limit: int) -> None:
+    """List the latest matching runs."""
+    _require_schema(_settings())
+    with session_scope() as session:
+        for run in matching.latest_runs(session, limit=limit):
+            took = f"{run.duration_seconds:.1f}s" if run.duration_seconds is not None else "-"
+            live = " live" if run.is_live else ""
+            click.echo(
+                f"{run.id:5d} {run.kind.value:11s} {run.status.value:10s}{live:5s} "
+                f"pairs={run.pair_count if run.pair_count is not None else '-'} took={took}"
+            )
+
+
+@cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.REGISTRANT.value)
+@click.option("--name", default="")
+@_connected
+def create_user(email: str, role: str, name: str) -> None:
+    """Create an account; the password is asked for (or read from stdin when piped)."""
+    _require_schema(_settings())
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        with session_scope() as session:
+            user = accounts.create_user(
+                session,
+                email=email,
+                password=password,
+                role=Role(role),
+                display_name=name,
+                verified=True,
+            )
+            click.echo(f"created {user.role.value} {user.email} (id {user.id})")
+    except InvalidInput as error:
+        raise click.ClickException(
+            "; ".join(f"{k}: {v}" for k, v in error.errors.items())
+        ) from None
+    except Conflict as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.command()
+@click.option("--host", default=None, help="Defaults to GRANTMATCH_HOST (127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Defaults to GRANTMATCH_PORT (5000).")
+@_connected
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the web app (development server; use gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
+    from web import create_app
+
+    settings = _settings()
+    _require_schema(settings)
+    app = create_app(settings)
+    host, port = host or settings.host, port or settings.port
+    _print_demo_logins()
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    run_simple(host, port, app, use_reloader=False, threaded=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: configuration errors print one line and exit with status 2."""
+    try:
+        cli.main(args=argv, prog_name="grantmatch", standalone_mode=False)
+    except ConfigError as error:
+        click.echo(f"grantmatch: configuration error: {error}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)

@@ -1,0 +1,61 @@
+"""Celery adapter: tasks that own their unit of work and call one service each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from core import db
+from core.config import Settings
+
+_settings: Settings | None = None
+
+
+def configure(settings: Settings) -> None:
+    """Give the tasks their settings (top-k ...) and bind the session factory."""
+    global _settings
+    _settings = settings
+    db.configure(settings.database_url)
+
+
+def current_settings() -> Settings:
+    """The settings given to :func:`configure`; read from the environment otherwise."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
+def create_celery(settings: Settings) -> Celery:
+    """A Celery app on the configured Redis broker, with the service's task defaults."""
+    app = Celery(
+        "grantmatch", broker=settings.broker_url, include=["workers.tasks", "workers.dispatch"]
+    )
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        beat_schedule={
+            "dispatch-rematch-requests": {"task": "outbox.dispatch", "schedule": 5.0},
+            "nightly-full-rematch": {
+                "task": "matching.full_rematch",
+                "schedule": 24 * 3600.0,
+            },
+        },
+        timezone="UTC",
+    )
+    app.set_default()
+    return app
+
+
+@worker_process_init.connect
+def _dispose_pool_after_fork(**_kwargs: Any) -> None:
+    # A forked worker child must not share the parent's database connections.
+    db.dispose_pool()
