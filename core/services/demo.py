@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,6 @@ from core import demo
 from core.models import (
     Availability,
     Country,
-    Field,
     Locale,
     Organization,
     OrganizationKind,
@@ -62,6 +62,7 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
     startups: dict[str, Organization] = {}
     used_names: set[str] = set()
     count = 0
+    first_of: dict[tuple[Country, ProfileKind, str, Locale], Profile] = {}
     for index, topic in enumerate(topics):
         countries = [Country.JP, Country.CA]
         if index % 4 == 0:
@@ -79,7 +80,7 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
             field_codes = [topic["field"]]
             if secondary is not None and secondary["field"] != topic["field"]:
                 field_codes.append(secondary["field"])
-            create_profile(
+            profile = create_profile(
                 session,
                 organization=organization,
                 kind=kind,
@@ -98,8 +99,10 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
                 contact_email=_email(name, organization),
                 consent_version=CONSENT_VERSION,
             )
+            if profile.availability == Availability.OPEN:
+                first_of.setdefault((country, kind, topic["field"], language), profile)
             count += 1
-    _demo_accounts(session)
+    _demo_accounts(session, first_of)
     return count
 
 
@@ -202,7 +205,13 @@ def _summary(
     language: Locale,
 ) -> str:
     lang = language.value
-    parts = [str(topic[lang]["summary"])]
+    # A random subset of the topic's sentences (order kept): two profiles on one topic
+    # overlap, as two real teams on one problem do, without being copies.
+    sentences = _sentences(str(topic[lang]["summary"]), lang)
+    if len(sentences) > 2:
+        dropped = rng.randrange(len(sentences) + 1)
+        sentences = [s for i, s in enumerate(sentences) if i != dropped]
+    parts = sentences
     if kind == ProfileKind.STARTUP:
         parts.insert(0, str(topic["product"][lang]))
     if secondary is not None and secondary["key"] != topic["key"]:
@@ -212,20 +221,26 @@ def _summary(
     return ("" if lang == "ja" else " ").join(parts)
 
 
+def _sentences(text: str, lang: str) -> list[str]:
+    pattern = r"(?<=。)" if lang == "ja" else r"(?<=[.!?])\s+"
+    return [part.strip() for part in re.split(pattern, text) if part.strip()]
+
+
 def _first_sentence(text: str, lang: str) -> str:
-    stop = "。" if lang == "ja" else ". "
-    head, sep, _ = text.partition(stop)
-    return head + (sep.strip() if sep else "")
+    return _sentences(text, lang)[0]
 
 
-def _demo_accounts(session: Session) -> None:
+def _demo_accounts(
+    session: Session, first_of: dict[tuple[Country, ProfileKind, str, Locale], Profile]
+) -> None:
     researcher, founder, officer = DEMO_ACCOUNTS
     owners = {
         researcher.email: (Country.JP, ProfileKind.RESEARCHER, "quantum", Locale.JA),
         founder.email: (Country.CA, ProfileKind.STARTUP, "clean_technology", Locale.EN),
     }
-    for email, (country, kind, field_code, locale) in owners.items():
-        profile = _first_profile(session, country, kind, field_code)
+    for email, key in owners.items():
+        profile = first_of[key]
+        locale = key[3]
         user = accounts.create_user(
             session,
             email=email,
@@ -244,25 +259,3 @@ def _demo_accounts(session: Session) -> None:
         display_name="Demo Program Officer",
         verified=True,
     )
-
-
-def _first_profile(
-    session: Session, country: Country, kind: ProfileKind, field_code: str
-) -> Profile:
-    query = (
-        select(Profile)
-        .join(Profile.fields)
-        .where(
-            Profile.country == country,
-            Profile.kind == kind,
-            Profile.availability == Availability.OPEN,
-            Profile.owner_id.is_(None),
-            Field.code == field_code,
-        )
-        .order_by(Profile.id)
-        .limit(1)
-    )
-    profile = session.scalar(query)
-    if profile is None:
-        raise LookupError(f"the demo world has no open {country} {kind} profile in {field_code}")
-    return profile
