@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, render_template, request, session
-from flask_babel import Babel
+from flask_babel import Babel, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -52,6 +52,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        get_locale=lambda: str(get_locale() or "en"),
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
+    )
 
     from web import auth, matches, officer, pages, profiles
 

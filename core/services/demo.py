@@ -61,6 +61,7 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
     institutions = _institutions(session)
     startups: dict[str, Organization] = {}
     used_names: set[str] = set()
+    used_summaries: set[str] = set()
     count = 0
     first_of: dict[tuple[Country, ProfileKind, str, Locale], Profile] = {}
     for index, topic in enumerate(topics):
@@ -80,6 +81,11 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
             field_codes = [topic["field"]]
             if secondary is not None and secondary["field"] != topic["field"]:
                 field_codes.append(secondary["field"])
+            # Two teams on one topic never describe it word for word.
+            summary = _summary(rng, topic, secondary, kind, country, language)
+            while summary in used_summaries:
+                summary = _summary(rng, topic, secondary, kind, country, language)
+            used_summaries.add(summary)
             profile = create_profile(
                 session,
                 organization=organization,
@@ -87,7 +93,7 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
                 region=region,
                 changes=ProfileChanges(
                     title=_title(topic, kind, language),
-                    summary=_summary(rng, topic, secondary, kind, country, language),
+                    summary=summary,
                     field_codes=field_codes,
                     keywords=list(topic["keywords"][language.value]),
                     availability=(

@@ -339,4 +339,4 @@ def pair_counts_by_field(session: Session) -> dict[int, int]:
     rows = session.execute(
         select(Match.field_id, func.count()).where(Match.run_id == live.id).group_by(Match.field_id)
     )
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
