@@ -143,5 +143,10 @@ def tokenize(text: str) -> list[str]:
         else:
             tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
     latin = fold_accents(_CJK_RUN.sub(" ", normalised))
-    tokens.extend(t for t in _LATIN_TOKEN.findall(latin) if t not in STOP_WORDS and len(t) > 1)
+    tokens.extend(
+        t
+        for t in _LATIN_TOKEN.findall(latin)
+        # Bare numbers ("10", "300") say little about a topic and crowd explanations.
+        if len(t) > 1 and t not in STOP_WORDS and not t.replace("-", "").isdigit()
+    )
     return tokens

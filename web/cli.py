@@ -48,6 +48,8 @@ def _require_schema(settings: Settings) -> None:
 def cli(ctx: click.Context) -> None:
     """Japan–Canada grant partner matching service."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every connection it inspects; keep only what it warns about.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = Settings.from_env()
 
 

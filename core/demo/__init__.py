@@ -251,6 +251,57 @@ SEEKING_SENTENCES = {
         "{other}の研究機関からの技術ライセンスに関心があります。",
     ],
 }
+# Verbs that open a product line written without its subject ("Sells a ...").
+PRODUCT_VERBS = {
+    "en": frozenset(
+        [
+            "Sells",
+            "Develops",
+            "Pilots",
+            "Licenses",
+            "Offers",
+            "Builds",
+            "Supplies",
+            "Provides",
+            "Designs",
+            "Runs",
+            "Rents",
+            "Makes",
+            "Manufactures",
+            "Operates",
+            "Deploys",
+            "Markets",
+            "Produces",
+            "Installs",
+            "Delivers",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "Concède",
+            "Met",
+            "Conçoit",
+            "Vend",
+            "Fournit",
+            "Offre",
+            "Développe",
+            "Propose",
+            "Commercialise",
+            "Exploite",
+            "Loue",
+            "Fabrique",
+            "Teste",
+            "Déploie",
+            "Produit",
+            "Installe",
+            "Assure",
+            "Réalise",
+            "Pilote",
+            "Livre",
+        ]
+    ),
+}
+
 OTHER_COUNTRY_NAMES = {
     ("JP", "en"): "Canada",
     ("JP", "fr"): "Canada",

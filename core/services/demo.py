@@ -92,7 +92,7 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
                 kind=kind,
                 region=region,
                 changes=ProfileChanges(
-                    title=_title(topic, kind, language),
+                    title=_title(topic, language),
                     summary=summary,
                     field_codes=field_codes,
                     keywords=list(topic["keywords"][language.value]),
@@ -194,12 +194,24 @@ def _email(name: str, organization: Organization) -> str:
     return f"{local}@{domain or 'research.example'}"
 
 
-def _title(topic: dict[str, Any], kind: ProfileKind, language: Locale) -> str:
-    title = str(topic[language.value]["title"])
-    if kind == ProfileKind.STARTUP:
-        product = str(topic["product"][language.value])
-        return product if len(product) <= 160 else title
-    return title
+def _title(topic: dict[str, Any], language: Locale) -> str:
+    return str(topic[language.value]["title"])
+
+
+def _product_sentence(topic: dict[str, Any], lang: str) -> str:
+    """The topic's product line, told by the startup itself ("Our company sells ...")."""
+    sentence = str(topic["product"][lang])
+    if lang == "ja":
+        return sentence
+    subject, lead = (
+        ("Our company", "A startup ") if lang == "en" else ("Notre entreprise", "Une jeune pousse ")
+    )
+    if sentence.startswith(lead):
+        return f"{subject} {sentence.removeprefix(lead)}"
+    first, _, rest = sentence.partition(" ")
+    if first in demo.PRODUCT_VERBS[lang]:
+        return f"{subject} {first.lower()} {rest}"
+    return sentence
 
 
 def _summary(
@@ -219,7 +231,7 @@ def _summary(
         sentences = [s for i, s in enumerate(sentences) if i != dropped]
     parts = sentences
     if kind == ProfileKind.STARTUP:
-        parts.insert(0, str(topic["product"][lang]))
+        parts.insert(0, _product_sentence(topic, lang))
     if secondary is not None and secondary["key"] != topic["key"]:
         parts.append(_first_sentence(str(secondary[lang]["summary"]), lang))
     other = demo.OTHER_COUNTRY_NAMES[(country.value, lang)]

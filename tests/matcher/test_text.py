@@ -33,3 +33,13 @@ def test_detect_language() -> None:
     assert detect_language("Nous développons des batteries pour les véhicules électriques.") == "fr"
     assert detect_language("We develop batteries for electric vehicles.") == "en"
     assert detect_language("") == "en"
+
+
+def test_tokenize_drops_bare_numbers_but_keeps_alphanumeric_terms() -> None:
+    assert tokenize("300 mm wafers at 10 mK, 5G and Ti-6Al-4V") == [
+        "mm",
+        "wafers",
+        "mk",
+        "5g",
+        "ti-6al-4v",
+    ]
