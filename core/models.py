@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -292,6 +293,19 @@ class MatchRun(Base):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+class MatcherModel(Base):
+    """The fitted matcher of a full run (vocabulary and weights), reused by incremental
+    rematches so that they score with the live run's vocabulary."""
+
+    __tablename__ = "matcher_models"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("match_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Match(Base):
     """One proposed cross-border pair in one field, as scored by one run."""
 
@@ -311,7 +325,8 @@ class Match(Base):
     score: Mapped[float] = mapped_column(Float)
     rank_jp: Mapped[int] = mapped_column(Integer)
     rank_ca: Mapped[int] = mapped_column(Integer)
-    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [[Japanese side's words, Canadian side's words], ...], most contributing first.
+    terms: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     run: Mapped[MatchRun] = relationship()

@@ -1,134 +1,326 @@
-"""The TF-IDF matcher: a scikit-learn style estimator over ProfileDoc."""
+"""The TF-IDF matcher: a scikit-learn style estimator over ProfileDoc.
+
+``__init__`` stores parameters; ``fit`` learns the vocabulary and IDF weights (attributes
+ending in ``_``); ``match`` ranks the cross-border pairs of every MOC field.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matcher.text import tokenize
-from matcher.topk import mutual_topk
+from matcher.glossary import CONCEPT_PREFIX, Glossary
+from matcher.text import TextAnalyzer
+from matcher.topk import FieldProblem
 from matcher.types import CANADA, JAPAN, PairScore, ProfileDoc
+
+KINDS = ("researcher", "startup")
+TF_SCHEMES = ("raw", "sublinear", "bm25")
+AGGREGATIONS = ("concat", "max", "mean_top")
 
 
 class TfidfMatcher:
     """Ranks cross-border (JP x CA) pairs per MOC field by TF-IDF cosine similarity.
 
-    Parameters are stored as given (scikit-learn convention); ``fit`` sets the
-    attributes ending in ``_``.
+    Parameters
+    ----------
+    top_k: partners kept per profile on each side.
+    n_terms: explanation terms per pair.
+    tf: "raw", "sublinear" (1 + log tf) or "bm25" (saturation with ``bm25_k1``, ``bm25_b``).
+    min_df, max_df: drop terms in fewer than ``min_df`` documents or more than a
+        ``max_df`` fraction of them.
+    stop_words, stem, ngram_max: analyzer choices (see matcher.text).
+    use_glossary, concept_weight: add trilingual concept tokens, scaled by the weight.
+    aggregation: how several texts of one profile combine: "concat", "max" over text
+        pairs, or "mean_top" (mean of the ``mean_top`` best text pairs).
+    pair_weights: multiplier per pair of kinds, keys "startup-researcher",
+        "researcher-researcher", "startup-startup" (missing keys weigh 1).
+    exclusions: (Japanese id, Canadian id) pairs never proposed.
+    block_size: left rows per block of the top-k search.
     """
 
     def __init__(
         self,
         *,
         top_k: int = 20,
-        n_terms: int = 5,
-        sublinear_tf: bool = True,
+        n_terms: int = 6,
+        tf: str = "sublinear",
+        bm25_k1: float = 1.2,
+        bm25_b: float = 0.75,
         min_df: int = 1,
-        max_df: float = 1.0,
-        block_size: int = 1024,
+        max_df: float = 0.5,
+        stop_words: bool = True,
+        stem: bool = True,
+        ngram_max: int = 1,
+        use_glossary: bool = True,
+        concept_weight: float = 1.0,
+        aggregation: str = "concat",
+        mean_top: int = 2,
+        pair_weights: dict[str, float] | None = None,
+        exclusions: Iterable[tuple[int, int]] = (),
+        block_size: int = 4096,
+        glossary: Glossary | None = None,
     ) -> None:
         self.top_k = top_k
         self.n_terms = n_terms
-        self.sublinear_tf = sublinear_tf
+        self.tf = tf
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
         self.min_df = min_df
         self.max_df = max_df
+        self.stop_words = stop_words
+        self.stem = stem
+        self.ngram_max = ngram_max
+        self.use_glossary = use_glossary
+        self.concept_weight = concept_weight
+        self.aggregation = aggregation
+        self.mean_top = mean_top
+        self.pair_weights = dict(pair_weights or {})
+        self.exclusions = frozenset(exclusions)
         self.block_size = block_size
+        self.glossary = glossary
 
     def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, for recording with a run."""
+        """The constructor parameters that change scores, for recording with a run."""
         return {
             "top_k": self.top_k,
             "n_terms": self.n_terms,
-            "sublinear_tf": self.sublinear_tf,
+            "tf": self.tf,
+            "bm25_k1": self.bm25_k1,
+            "bm25_b": self.bm25_b,
             "min_df": self.min_df,
             "max_df": self.max_df,
-            "block_size": self.block_size,
+            "stop_words": self.stop_words,
+            "stem": self.stem,
+            "ngram_max": self.ngram_max,
+            "use_glossary": self.use_glossary,
+            "concept_weight": self.concept_weight,
+            "aggregation": self.aggregation,
+            "mean_top": self.mean_top,
+            "pair_weights": dict(sorted(self.pair_weights.items())),
+            "exclusions": len(self.exclusions),
         }
+
+    def _check_params(self) -> None:
+        if self.tf not in TF_SCHEMES:
+            raise ValueError(f"tf must be one of {TF_SCHEMES}, got {self.tf!r}")
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {self.aggregation!r}")
+        if self.top_k <= 0:
+            raise ValueError("top_k must be positive")
+        if not 0 < self.max_df <= 1:
+            raise ValueError("max_df must be in (0, 1]")
+
+    # -- fitting and vectorizing ------------------------------------------------------
+    @property
+    def analyzer(self) -> TextAnalyzer:
+        analyzer = getattr(self, "_analyzer", None)
+        if analyzer is None:
+            analyzer = TextAnalyzer(
+                stem=self.stem,
+                stop_words=self.stop_words,
+                glossary=self.glossary,
+                use_glossary=self.use_glossary,
+                ngram_max=self.ngram_max,
+            )
+            self._analyzer = analyzer
+        return analyzer
+
+    def _units(self, doc: ProfileDoc) -> list[list[str]]:
+        """Token lists of the doc's texts (one list when texts are concatenated)."""
+        lists = [self.analyzer.tokens(text, doc.lang) for text in doc.texts if text.strip()]
+        if self.aggregation == "concat" or not lists:
+            return [[token for tokens in lists for token in tokens]]
+        return lists
 
     def fit(self, docs: Sequence[ProfileDoc]) -> TfidfMatcher:
         """Learn the vocabulary and IDF weights from ``docs``."""
+        self._check_params()
         if not docs:
             raise ValueError("cannot fit on an empty set of profiles")
-        self.vectorizer_ = TfidfVectorizer(
-            analyzer=tokenize,
-            sublinear_tf=self.sublinear_tf,
-            min_df=self.min_df,
-            max_df=self.max_df,
-        )
-        self.vectorizer_.fit([doc.text for doc in docs])
-        self.feature_names_: NDArray[np.str_] = self.vectorizer_.get_feature_names_out()
-        self.vocabulary_size_ = len(self.feature_names_)
+        self._fit_units([self._units(doc) for doc in docs])
         return self
 
-    def transform(self, docs: Sequence[ProfileDoc]) -> sp.csr_matrix:
-        """L2-normalised TF-IDF rows, one per doc, in the fitted vocabulary."""
-        matrix: sp.csr_matrix = self.vectorizer_.transform([doc.text for doc in docs]).tocsr()
-        return matrix
+    def _fit_units(self, units: list[list[list[str]]]) -> None:
+        document_frequency: Counter[str] = Counter()
+        lengths: list[int] = []
+        for doc_units in units:
+            document_frequency.update({t for tokens in doc_units for t in tokens})
+            lengths.extend(len(tokens) for tokens in doc_units)
+        n_docs = len(units)
+        max_count = self.max_df * n_docs
+        terms = sorted(
+            term
+            for term, count in document_frequency.items()
+            if count >= self.min_df and (count <= max_count or n_docs < 10)
+        )
+        self.vocabulary_: dict[str, int] = {term: i for i, term in enumerate(terms)}
+        self.feature_names_ = np.array(terms, dtype=object)
+        df = np.array([document_frequency[t] for t in terms], dtype=np.float64)
+        idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+        is_concept = np.array([t.startswith(CONCEPT_PREFIX) for t in terms], dtype=bool)
+        idf[is_concept] *= self.concept_weight
+        self.idf_: NDArray[np.float64] = idf
+        self.average_length_ = float(np.mean(lengths)) if lengths else 0.0
+        self.n_documents_ = n_docs
+        self.vocabulary_size_ = len(terms)
 
+    def _vectorize(self, token_lists: Sequence[list[str]]) -> sp.csr_matrix:
+        vocabulary = self.vocabulary_
+        indptr = [0]
+        indices: list[int] = []
+        counts: list[float] = []
+        lengths: list[int] = []
+        for tokens in token_lists:
+            counted = Counter(tokens)
+            for term, count in counted.items():
+                column = vocabulary.get(term)
+                if column is not None:
+                    indices.append(column)
+                    counts.append(count)
+            indptr.append(len(indices))
+            lengths.append(len(tokens))
+        data = np.asarray(counts, dtype=np.float64)
+        indptr_array = np.asarray(indptr, dtype=np.int64)
+        if self.tf == "sublinear":
+            data = 1.0 + np.log(data) if data.size else data
+        elif self.tf == "bm25" and data.size:
+            row_lengths = np.repeat(np.asarray(lengths, dtype=np.float64), np.diff(indptr_array))
+            norm = self.bm25_k1 * (
+                1 - self.bm25_b + self.bm25_b * row_lengths / max(self.average_length_, 1.0)
+            )
+            data = data * (self.bm25_k1 + 1) / (data + norm)
+        matrix = sp.csr_matrix(
+            (data, np.asarray(indices, dtype=np.int64), indptr_array),
+            shape=(len(token_lists), len(vocabulary)),
+        )
+        matrix = matrix @ sp.diags(self.idf_)
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        result: sp.csr_matrix = (sp.diags(1.0 / norms) @ matrix).tocsr()
+        result.sort_indices()
+        return result
+
+    def transform(self, docs: Sequence[ProfileDoc]) -> sp.csr_matrix:
+        """L2-normalised TF-IDF rows, one per doc (texts concatenated)."""
+        return self._vectorize(
+            [
+                [t for text in doc.texts for t in self.analyzer.tokens(text, doc.lang)]
+                for doc in docs
+            ]
+        )
+
+    # -- matching ---------------------------------------------------------------------
     def match(self, docs: Sequence[ProfileDoc]) -> list[PairScore]:
         """All cross-border pairs per field among ``docs``: each side's top k, ranked.
 
         Output order: field, then score descending, then Japanese id, then Canadian id.
+        Unavailable profiles are left out.
         """
-        matrix = self.transform(docs)
+        docs = sorted((d for d in docs if d.available), key=lambda d: d.id)
+        units = [self._units(doc) for doc in docs]
+        owners = np.repeat(np.arange(len(docs)), [len(u) for u in units])
+        matrix = self._vectorize([tokens for doc_units in units for tokens in doc_units])
         result: list[PairScore] = []
         for field in sorted({f for doc in docs for f in doc.fields}):
             jp = [i for i, d in enumerate(docs) if d.country == JAPAN and field in d.fields]
             ca = [i for i, d in enumerate(docs) if d.country == CANADA and field in d.fields]
             if not jp or not ca:
                 continue
-            jp_matrix, ca_matrix = matrix[jp], matrix[ca]
-            scored = mutual_topk(jp_matrix, ca_matrix, self.top_k, self.block_size)
-            by_ids = {
-                (docs[jp[i]].id, docs[ca[j]].id): (score, jp_matrix[i], ca_matrix[j])
-                for (i, j), score in scored.items()
-            }
-            result.extend(self._ranked(field, by_ids))
+            if self.aggregation == "concat":
+                scored = self._field_problem(docs, jp, ca, matrix).mutual_topk(self.block_size)
+                by_ids = {(docs[jp[i]].id, docs[ca[j]].id): s for (i, j), s in scored.items()}
+            else:
+                by_ids = self._aggregated_topk(docs, jp, ca, matrix, owners)
+            result.extend(self._ranked(field, by_ids, docs))
         return result
 
-    def score_against(
-        self, doc: ProfileDoc, candidates: Sequence[ProfileDoc]
-    ) -> list[tuple[int, float, tuple[str, ...]]]:
-        """Score one doc against candidates: (candidate id, score, terms), best first.
+    def _kind_codes(self, docs: Sequence[ProfileDoc], rows: Sequence[int]) -> NDArray[np.int8]:
+        return np.array([1 if docs[i].kind == "startup" else 0 for i in rows], dtype=np.int8)
 
-        Candidates scoring zero are left out.
-        """
-        if not candidates:
-            return []
-        row = self.transform([doc])
-        others = self.transform(candidates)
-        scores = np.asarray((others @ row.T).toarray()).ravel()
-        ids = np.array([c.id for c in candidates])
-        order = np.lexsort((ids, -scores))
-        return [
-            (int(ids[i]), float(scores[i]), self.explain(row, others[int(i)]))
-            for i in order
-            if scores[i] > 0
-        ]
+    def _weight_matrix(self) -> NDArray[np.float64]:
+        weights = np.ones((2, 2))
+        for key, value in self.pair_weights.items():
+            kinds = sorted(key.split("-"))
+            if len(kinds) != 2 or any(k not in KINDS for k in kinds):
+                raise ValueError(f"unknown pair kind {key!r}")
+            a, b = (KINDS.index(k) for k in kinds)
+            weights[a, b] = weights[b, a] = value
+        return weights
 
-    def explain(self, left: sp.csr_matrix, right: sp.csr_matrix) -> tuple[str, ...]:
-        """The terms whose weight product adds most to the cosine of two rows."""
-        left_idx, right_idx = left.indices, right.indices
-        common, li, ri = np.intersect1d(left_idx, right_idx, return_indices=True)
-        if common.size == 0:
-            return ()
-        contribution = left.data[li] * right.data[ri]
-        order = np.lexsort((common, -contribution))[: self.n_terms]
-        return tuple(str(self.feature_names_[common[i]]) for i in order)
+    def _field_problem(
+        self,
+        docs: Sequence[ProfileDoc],
+        jp: Sequence[int],
+        ca: Sequence[int],
+        matrix: sp.csr_matrix,
+    ) -> FieldProblem:
+        excluded = None
+        if self.exclusions:
+            jp_position = {docs[i].id: n for n, i in enumerate(jp)}
+            ca_position = {docs[j].id: n for n, j in enumerate(ca)}
+            keys = [
+                jp_position[a] * len(ca) + ca_position[b]
+                for a, b in self.exclusions
+                if a in jp_position and b in ca_position
+            ]
+            excluded = np.array(keys, dtype=np.int64)
+        return FieldProblem(
+            matrix[list(jp)],
+            matrix[list(ca)],
+            k=self.top_k,
+            left_kind=self._kind_codes(docs, jp),
+            right_kind=self._kind_codes(docs, ca),
+            weights=self._weight_matrix(),
+            excluded=excluded,
+        )
+
+    def _aggregated_topk(
+        self,
+        docs: Sequence[ProfileDoc],
+        jp: Sequence[int],
+        ca: Sequence[int],
+        matrix: sp.csr_matrix,
+        owners: NDArray[np.int64],
+    ) -> dict[tuple[int, int], float]:
+        """Doc-level scores from text-level cosines (max or mean of the best few)."""
+        jp_rows = np.flatnonzero(np.isin(owners, jp))
+        ca_rows = np.flatnonzero(np.isin(owners, ca))
+        products = (matrix[jp_rows] @ matrix[ca_rows].T).tocoo()
+        pair_scores: dict[tuple[int, int], list[float]] = defaultdict(list)
+        for r, c, s in zip(
+            products.row.tolist(), products.col.tolist(), products.data.tolist(), strict=True
+        ):
+            pair_scores[(int(owners[jp_rows[r]]), int(owners[ca_rows[c]]))].append(s)
+        weights = self._weight_matrix()
+        scores: dict[tuple[int, int], float] = {}
+        for (a, b), values in pair_scores.items():
+            if self.aggregation == "max":
+                score = max(values)
+            else:
+                best = sorted(values, reverse=True)[: self.mean_top]
+                score = sum(best) / len(best)
+            kind_a = 1 if docs[a].kind == "startup" else 0
+            kind_b = 1 if docs[b].kind == "startup" else 0
+            ids = (docs[a].id, docs[b].id)
+            if score > 0 and ids not in self.exclusions:
+                scores[ids] = score * weights[kind_a, kind_b]
+        return _mutual_topk_of_scores(scores, self.top_k)
 
     def _ranked(
-        self,
-        field: str,
-        pairs: dict[tuple[int, int], tuple[float, sp.csr_matrix, sp.csr_matrix]],
+        self, field: str, scores: dict[tuple[int, int], float], docs: Sequence[ProfileDoc]
     ) -> list[PairScore]:
-        ranks = rank_pairs({ids: score for ids, (score, _, _) in pairs.items()})
-        ordered = sorted(pairs.items(), key=lambda item: (-item[1][0], item[0]))
+        ranks = rank_pairs(scores)
+        by_id = {d.id: d for d in docs}
+        ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        explained = self.explain_many(
+            [(by_id[jp_id], by_id[ca_id]) for (jp_id, ca_id), _ in ordered]
+        )
         return [
             PairScore(
                 field=field,
@@ -137,10 +329,115 @@ class TfidfMatcher:
                 score=round(score, 6),
                 rank_jp=ranks[(jp_id, ca_id)][0],
                 rank_ca=ranks[(jp_id, ca_id)][1],
-                terms=self.explain(jp_row, ca_row),
+                terms=terms,
             )
-            for (jp_id, ca_id), (score, jp_row, ca_row) in ordered
+            for ((jp_id, ca_id), score), terms in zip(ordered, explained, strict=True)
         ]
+
+    def score_against(
+        self, doc: ProfileDoc, candidates: Sequence[ProfileDoc]
+    ) -> list[tuple[int, float, tuple[tuple[str, str], ...]]]:
+        """Score one doc against candidates with the fitted vocabulary.
+
+        Returns (candidate id, score, explanation) best first; zero scores left out.
+        Pair-kind weights and exclusions apply (with ``doc`` on its own side).
+        """
+        if not candidates:
+            return []
+        row = self.transform([doc])
+        others = self.transform(candidates)
+        scores = np.asarray((others @ row.T).toarray()).ravel()
+        weights = self._weight_matrix()
+        own_kind = 1 if doc.kind == "startup" else 0
+        for n, other in enumerate(candidates):
+            scores[n] *= weights[own_kind, 1 if other.kind == "startup" else 0]
+            pair = (doc.id, other.id) if doc.country == JAPAN else (other.id, doc.id)
+            if pair in self.exclusions or not other.available:
+                scores[n] = 0.0
+        ids = np.array([c.id for c in candidates])
+        order = [int(i) for i in np.lexsort((ids, -scores)) if scores[i] > 0]
+        explained = self.explain_many([(doc, candidates[i]) for i in order])
+        return [
+            (int(ids[i]), float(scores[i]), terms)
+            for i, terms in zip(order, explained, strict=True)
+        ]
+
+    # -- explanations -----------------------------------------------------------------
+    def explain_many(
+        self, pairs: Sequence[tuple[ProfileDoc, ProfileDoc]]
+    ) -> list[tuple[tuple[str, str], ...]]:
+        """For each pair, its top terms as (left surface form, right surface form)."""
+        if not pairs:
+            return []
+        unique = {d.id: d for pair in pairs for d in pair}
+        docs = list(unique.values())
+        matrix = self.transform(docs)
+        position = {d.id: n for n, d in enumerate(docs)}
+        surfaces: dict[int, dict[str, str]] = {}
+
+        def surface_of(doc: ProfileDoc) -> dict[str, str]:
+            if doc.id not in surfaces:
+                forms: dict[str, str] = {}
+                for text in doc.texts:
+                    for term, form in self.analyzer.surface_forms(text, doc.lang).items():
+                        forms.setdefault(term, form)
+                surfaces[doc.id] = forms
+            return surfaces[doc.id]
+
+        explained: list[tuple[tuple[str, str], ...]] = []
+        for left, right in pairs:
+            terms = self._top_terms(matrix[position[left.id]], matrix[position[right.id]])
+            left_forms, right_forms = surface_of(left), surface_of(right)
+            explained.append(
+                tuple(
+                    (
+                        left_forms.get(term, self._readable(term)),
+                        right_forms.get(term, self._readable(term)),
+                    )
+                    for term in terms
+                )
+            )
+        return explained
+
+    def _top_terms(self, left: sp.csr_matrix, right: sp.csr_matrix) -> list[str]:
+        common, li, ri = np.intersect1d(left.indices, right.indices, return_indices=True)
+        if common.size == 0:
+            return []
+        contribution = left.data[li] * right.data[ri]
+        order = np.lexsort((common, -contribution))
+        chosen: list[str] = []
+        covered: set[str] = set()
+        for i in order:
+            term = str(self.feature_names_[common[i]])
+            # A concept and the words it is made of say the same thing once.
+            key = term.removeprefix(CONCEPT_PREFIX)
+            if key in covered:
+                continue
+            covered.add(key)
+            chosen.append(term)
+            if len(chosen) == self.n_terms:
+                break
+        return chosen
+
+    def _readable(self, term: str) -> str:
+        concept = self.analyzer.glossary.by_token(term) if self.analyzer.glossary else None
+        return concept.label("en") if concept else term.removeprefix(CONCEPT_PREFIX)
+
+
+def _mutual_topk_of_scores(
+    scores: dict[tuple[int, int], float], k: int
+) -> dict[tuple[int, int], float]:
+    by_left: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    by_right: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for (a, b), s in scores.items():
+        by_left[a].append((-s, b))
+        by_right[b].append((-s, a))
+    keep: set[tuple[int, int]] = set()
+    for a, partners in by_left.items():
+        keep.update((a, b) for _, b in sorted(partners)[:k])
+    for b, partners in by_right.items():
+        keep.update((a, b) for _, a in sorted(partners)[:k])
+    return {pair: scores[pair] for pair in keep}
 
 
 def rank_pairs(scores: dict[tuple[int, int], float]) -> dict[tuple[int, int], tuple[int, int]]:

@@ -18,6 +18,7 @@ class ProfileDoc:
     fields: tuple[str, ...]
     texts: tuple[str, ...]
     lang: str | None = None
+    available: bool = True
 
     def __post_init__(self) -> None:
         if self.country not in (JAPAN, CANADA):
@@ -38,4 +39,5 @@ class PairScore:
     score: float
     rank_jp: int
     rank_ca: int
-    terms: tuple[str, ...]
+    # (Japanese side's words, Canadian side's words) for each contributing term.
+    terms: tuple[tuple[str, str], ...]

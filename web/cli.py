@@ -161,6 +161,19 @@ def create_user(email: str, role: str, name: str) -> None:
         raise click.ClickException(str(error)) from None
 
 
+@cli.command(
+    "match",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def match(arguments: tuple[str, ...]) -> None:
+    """Score two JSON Lines files of documents without any database (see --help)."""
+    from matcher.cli import main as match_main
+
+    sys.exit(match_main(list(arguments)))
+
+
 @cli.command()
 @click.option("--host", default=None, help="Defaults to GRANTMATCH_HOST (127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Defaults to GRANTMATCH_PORT (5000).")

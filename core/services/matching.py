@@ -15,6 +15,7 @@ from core.models import (
     Country,
     Field,
     Match,
+    MatcherModel,
     MatchRun,
     Profile,
     RematchRequest,
@@ -26,9 +27,12 @@ from core.models import (
 from core.services import outbox
 from core.services.fields import get_field, list_fields
 from matcher import ProfileDoc, TfidfMatcher
+from matcher.persist import IncompatibleModel, dumps, loads
 from matcher.tfidf import rank_pairs
 
 log = logging.getLogger(__name__)
+# Fitted matchers by run id: a run's model never changes, so a worker keeps it.
+_models: dict[int, TfidfMatcher] = {}
 
 
 def to_doc(profile: Profile) -> ProfileDoc:
@@ -85,9 +89,12 @@ def run_full_rematch(session: Session, *, top_k: int) -> MatchRun:
     field_ids = {f.code: f.id for f in list_fields(session)}
     pair_count = 0
     if profiles:
-        matcher = TfidfMatcher(top_k=top_k).fit([to_doc(p) for p in profiles])
+        docs = [to_doc(p) for p in profiles]
+        matcher = TfidfMatcher(top_k=top_k).fit(docs)
         run.parameters = matcher.get_params()
         run.vocabulary_size = matcher.vocabulary_size_
+        session.add(MatcherModel(run_id=run.id, data=dumps(matcher)))
+        _models[run.id] = matcher
         rows = [
             {
                 "run_id": run.id,
@@ -97,10 +104,10 @@ def run_full_rematch(session: Session, *, top_k: int) -> MatchRun:
                 "score": pair.score,
                 "rank_jp": pair.rank_jp,
                 "rank_ca": pair.rank_ca,
-                "terms": list(pair.terms),
+                "terms": [list(term) for term in pair.terms],
                 "created_at": utcnow(),
             }
-            for pair in matcher.match([to_doc(p) for p in profiles])
+            for pair in matcher.match(docs)
         ]
         if rows:
             session.execute(insert(Match), rows)
@@ -160,7 +167,7 @@ def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRu
     if profile is not None and profile.is_matchable:
         profiles = matchable_profiles(session)
         docs = [to_doc(p) for p in profiles]
-        matcher = TfidfMatcher(top_k=top_k).fit(docs)
+        matcher = live_matcher(session, live, docs, top_k=top_k)
         record.vocabulary_size = matcher.vocabulary_size_
         doc = to_doc(profile)
         own_side = "jp" if profile.country == Country.JP else "ca"
@@ -185,7 +192,7 @@ def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRu
                         score=round(score, 6),
                         rank_jp=0,
                         rank_ca=0,
-                        terms=list(terms),
+                        terms=[list(term) for term in terms],
                     )
                 )
                 inserted += 1
@@ -200,6 +207,24 @@ def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRu
     record.status = RunStatus.SUCCEEDED
     record.finished_at = utcnow()
     return record
+
+
+def live_matcher(
+    session: Session, live: MatchRun, docs: Sequence[ProfileDoc], *, top_k: int
+) -> TfidfMatcher:
+    """The live run's fitted matcher; refitted on ``docs`` if it is missing or was saved by
+    an incompatible version (the next full run stores a fresh one)."""
+    cached = _models.get(live.id)
+    if cached is not None:
+        return cached
+    stored = session.get(MatcherModel, live.id)
+    if stored is not None:
+        try:
+            _models[live.id] = loads(stored.data)
+            return _models[live.id]
+        except IncompatibleModel as error:
+            log.warning("run %s: stored matcher unusable (%s); refitting", live.id, error)
+    return TfidfMatcher(top_k=top_k).fit(docs)
 
 
 def _kth_scores(

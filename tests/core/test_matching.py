@@ -7,6 +7,7 @@ from core.models import (
     Availability,
     Country,
     Match,
+    MatcherModel,
     MatchRun,
     Profile,
     RematchRequest,
@@ -14,6 +15,7 @@ from core.models import (
     RunStatus,
 )
 from core.services import matching, outbox
+from matcher.persist import loads
 from tests.conftest import TOP_K
 from tests.factories import make_profile
 
@@ -59,9 +61,7 @@ def test_full_rematch_supersedes_the_previous_live_run(session: Session) -> None
     )
 
 
-def test_incremental_rematch_gives_a_new_profile_the_pairs_a_full_run_would(
-    session: Session,
-) -> None:
+def test_incremental_rematch_scores_with_the_live_runs_vocabulary(session: Session) -> None:
     profile = make_profile(
         session,
         country=Country.CA,
@@ -69,11 +69,24 @@ def test_incremental_rematch_gives_a_new_profile_the_pairs_a_full_run_would(
         "syndrome extraction and cryogenic control electronics.",
         fields=["quantum"],
     )
+    live = matching.live_run(session)
+    assert live is not None
+    stored = session.get(MatcherModel, live.id)
+    assert stored is not None
     matching.rematch_profile(session, profile_id=profile.id, top_k=TOP_K)
     incremental = _own_top_pairs(session, profile)
     assert incremental, "the new profile should get partners"
-    matching.run_full_rematch(session, top_k=TOP_K)
-    assert _own_top_pairs(session, profile) == incremental
+
+    fitted = loads(stored.data)
+    candidates = [
+        matching.to_doc(p)
+        for p in matching.matchable_profiles(session)
+        if p.country == Country.JP and "quantum" in [f.code for f in p.fields]
+    ]
+    expected = fitted.score_against(matching.to_doc(profile), candidates)[:TOP_K]
+    assert [jp for _, jp, _, _ in sorted(incremental, key=lambda r: (-r[3], r[1]))] == [
+        cid for cid, _, _ in expected
+    ]
 
 
 def test_incremental_rematch_keeps_ranks_consistent(session: Session) -> None:

@@ -1,16 +1,30 @@
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import scipy.sparse as sp
 
-from matcher import PairScore, ProfileDoc, TfidfMatcher
+from matcher import ProfileDoc, TfidfMatcher
+from matcher.glossary import Glossary
 from matcher.tfidf import rank_pairs
-from matcher.topk import mutual_topk, row_topk
+
+GLOSSARY = Glossary.from_rows(
+    [
+        ("qc.qec", "quantum error correction", "correction d'erreurs quantiques", "量子誤り訂正"),
+        ("qc.sc_qubit", "superconducting qubit", "qubit supraconducteur", "超伝導量子ビット"),
+        ("ls.mrna", "mRNA vaccine", "vaccin à ARNm", "mRNAワクチン"),
+    ]
+)
 
 
-def doc(id_: int, country: str, fields: tuple[str, ...], text: str, kind: str = "researcher"):
-    return ProfileDoc(id=id_, country=country, kind=kind, fields=fields, texts=(text,))
+def doc(
+    id_: int,
+    country: str,
+    fields: tuple[str, ...],
+    text: str,
+    kind: str = "researcher",
+    lang: str | None = "en",
+    available: bool = True,
+) -> ProfileDoc:
+    return ProfileDoc(id_, country, kind, fields, (text,), lang, available)
 
 
 CORPUS = [
@@ -25,8 +39,14 @@ CORPUS = [
 ]
 
 
+def matcher(**params: object) -> TfidfMatcher:
+    params.setdefault("glossary", GLOSSARY)
+    params.setdefault("max_df", 1.0)
+    return TfidfMatcher(**params)  # type: ignore[arg-type]
+
+
 def test_match_produces_only_cross_border_pairs_within_shared_fields() -> None:
-    pairs = TfidfMatcher().fit(CORPUS).match(CORPUS)
+    pairs = matcher().fit(CORPUS).match(CORPUS)
     by_id = {d.id: d for d in CORPUS}
     assert pairs
     for pair in pairs:
@@ -35,51 +55,113 @@ def test_match_produces_only_cross_border_pairs_within_shared_fields() -> None:
         assert pair.field in jp.fields and pair.field in ca.fields
 
 
-def test_match_ranks_the_obvious_partner_first_in_each_field() -> None:
-    pairs = TfidfMatcher().fit(CORPUS).match(CORPUS)
+def test_match_groups_pairs_per_field_and_ranks_the_obvious_partner_first() -> None:
+    pairs = matcher().fit(CORPUS).match(CORPUS)
     best_for_jp = {(p.field, p.jp_id): p.ca_id for p in pairs if p.rank_jp == 1}
     assert best_for_jp[("quantum", 1)] == 10
     assert best_for_jp[("quantum", 2)] == 11
     assert best_for_jp[("semiconductors", 3)] == 12
     assert best_for_jp[("life_sciences", 4)] == 13
+    assert {p.field for p in pairs} == {"quantum", "semiconductors", "life_sciences"}
 
 
 def test_match_is_deterministic_and_ordered() -> None:
-    first = TfidfMatcher().fit(CORPUS).match(CORPUS)
-    second = TfidfMatcher().fit(list(reversed(CORPUS))).match(list(reversed(CORPUS)))
+    first = matcher().fit(CORPUS).match(CORPUS)
+    second = matcher().fit(list(reversed(CORPUS))).match(list(reversed(CORPUS)))
     assert first == second
     keys = [(p.field, -p.score, p.jp_id, p.ca_id) for p in first]
     assert keys == sorted(keys)
 
 
-def test_match_explains_pairs_with_shared_terms() -> None:
-    pairs = TfidfMatcher(n_terms=3).fit(CORPUS).match(CORPUS)
-    pair = next(p for p in pairs if (p.jp_id, p.ca_id) == (1, 10))
-    assert 0 < len(pair.terms) <= 3
-    assert set(pair.terms) <= {"superconducting", "qubit", "surface", "code", "decoder"}
+def test_match_explains_pairs_in_each_sides_own_words() -> None:
+    docs = [
+        doc(1, "JP", ("quantum",), "超伝導量子ビットの量子誤り訂正を研究しています。", lang="ja"),
+        doc(2, "CA", ("quantum",), "Nous étudions la correction d'erreurs quantiques.", lang="fr"),
+        doc(
+            3, "CA", ("quantum",), "Quantum error correction on superconducting qubits.", lang="en"
+        ),
+    ]
+    pairs = matcher().fit(docs).match(docs)
+    explained = {(p.jp_id, p.ca_id): p.terms for p in pairs}
+    assert ("量子誤り訂正", "correction d'erreurs quantiques") in explained[(1, 2)]
+    assert ("量子誤り訂正", "Quantum error correction") in explained[(1, 3)]
+    assert ("超伝導量子ビット", "superconducting qubits") in explained[(1, 3)]
+
+
+def test_glossary_lets_a_japanese_profile_find_its_english_partner() -> None:
+    docs = [
+        doc(1, "JP", ("quantum",), "量子誤り訂正の高速な復号アルゴリズム", lang="ja"),
+        doc(2, "CA", ("quantum",), "Fast decoders for quantum error correction", lang="en"),
+        doc(3, "CA", ("quantum",), "Photonic integrated circuits for LIDAR", lang="en"),
+    ]
+    with_glossary = matcher().fit(docs).score_against(docs[0], docs[1:])
+    without = matcher(use_glossary=False).fit(docs).score_against(docs[0], docs[1:])
+    assert [cid for cid, _, _ in with_glossary][:1] == [2]
+    assert without == []  # no shared token at all without the glossary
 
 
 def test_match_keeps_top_k_from_each_side() -> None:
     many = [doc(i, "JP", ("ai",), f"machine learning vision topic{i}") for i in range(1, 8)]
     many += [doc(100 + i, "CA", ("ai",), f"machine learning vision topic{i}") for i in range(1, 8)]
-    pairs = TfidfMatcher(top_k=2).fit(many).match(many)
+    pairs = matcher(top_k=2).fit(many).match(many)
     for pair in pairs:
         assert pair.rank_jp <= 2 or pair.rank_ca <= 2
-    per_jp = {d.id: sum(1 for p in pairs if p.jp_id == d.id and p.rank_jp <= 2) for d in many[:7]}
-    assert set(per_jp.values()) == {2}
+    assert all(sum(1 for p in pairs if p.jp_id == i and p.rank_jp <= 2) == 2 for i in range(1, 8))
 
 
-def test_score_against_orders_by_score_then_id() -> None:
-    matcher = TfidfMatcher().fit(CORPUS)
-    scored = matcher.score_against(CORPUS[0], CORPUS[3:6])
-    assert scored[0][0] == 10
-    scores = [s for _, s, _ in scored]
-    assert scores == sorted(scores, reverse=True)
+def test_exclusions_and_unavailable_profiles_are_never_proposed() -> None:
+    docs = [
+        *CORPUS,
+        doc(14, "CA", ("quantum",), "surface code decoder superconducting qubit", available=False),
+        doc(15, "CA", ("quantum",), "decoder hardware for surface code experiments"),
+    ]
+    pairs = matcher(exclusions=[(1, 10)]).fit(docs).match(docs)
+    ids = {(p.jp_id, p.ca_id) for p in pairs}
+    assert (1, 10) not in ids
+    assert not any(p.ca_id == 14 for p in pairs)
+    assert next(p for p in pairs if p.jp_id == 1 and p.rank_jp == 1).ca_id == 15
 
 
-def test_fit_refuses_an_empty_corpus() -> None:
+def test_pair_kind_weights_reorder_partners() -> None:
+    docs = [
+        doc(1, "JP", ("ai",), "robot grasping with vision transformers", kind="startup"),
+        doc(2, "CA", ("ai",), "robot grasping with vision transformers and tactile sensing"),
+        doc(3, "CA", ("ai",), "robot grasping with vision", kind="startup"),
+    ]
+    plain = matcher().fit(docs).match(docs)
+    assert next(p for p in plain if p.rank_jp == 1).ca_id == 3
+    weighted = matcher(pair_weights={"startup-startup": 0.5}).fit(docs).match(docs)
+    assert next(p for p in weighted if p.rank_jp == 1).ca_id == 2
+
+
+@pytest.mark.parametrize("aggregation", ["concat", "max", "mean_top"])
+def test_profiles_with_several_texts(aggregation: str) -> None:
+    docs = [
+        ProfileDoc(1, "JP", "researcher", ("ai",), ("speech recognition", "sign language video")),
+        ProfileDoc(2, "CA", "researcher", ("ai",), ("sign language video datasets",)),
+        ProfileDoc(3, "CA", "researcher", ("ai",), ("protein folding",)),
+    ]
+    pairs = matcher(aggregation=aggregation).fit(docs).match(docs)
+    assert [(p.jp_id, p.ca_id) for p in pairs] == [(1, 2)]
+
+
+@pytest.mark.parametrize("tf", ["raw", "sublinear", "bm25"])
+def test_term_frequency_schemes_give_unit_cosines(tf: str) -> None:
+    docs = [
+        doc(1, "JP", ("ai",), "graph neural network"),
+        doc(2, "CA", ("ai",), "graph neural network"),
+    ]
+    pairs = matcher(tf=tf).fit(docs).match(docs)
+    assert pairs[0].score == pytest.approx(1.0)
+
+
+def test_invalid_parameters_are_refused() -> None:
+    with pytest.raises(ValueError, match="tf must be"):
+        matcher(tf="log").fit(CORPUS)
+    with pytest.raises(ValueError, match="aggregation"):
+        matcher(aggregation="sum").fit(CORPUS)
     with pytest.raises(ValueError, match="empty"):
-        TfidfMatcher().fit([])
+        matcher().fit([])
 
 
 def test_profile_doc_rejects_unknown_country() -> None:
@@ -92,41 +174,3 @@ def test_rank_pairs_ranks_each_side_by_score_then_partner_id() -> None:
     assert ranks[(1, 10)] == (1, 2)
     assert ranks[(1, 11)] == (2, 1)
     assert ranks[(2, 10)] == (1, 1)
-
-
-def _brute_force_topk(dense: np.ndarray, k: int) -> dict[int, list[int]]:
-    result = {}
-    for i, row in enumerate(dense):
-        columns = [j for j in np.lexsort((np.arange(row.size), -row)) if row[j] > 0][:k]
-        if columns:
-            result[i] = columns
-    return result
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_row_topk_equals_brute_force_on_random_sparse_matrices(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    left = sp.random(37, 50, density=0.1, random_state=rng, format="csr")
-    right = sp.random(41, 50, density=0.1, random_state=rng, format="csr")
-    dense = (left @ right.T).toarray()
-    expected = _brute_force_topk(dense, 4)
-    got = {i: cols.tolist() for i, cols, _ in row_topk(left, right, 4, block_size=8)}
-    assert got == expected
-
-
-def test_mutual_topk_is_the_union_of_both_sides() -> None:
-    rng = np.random.default_rng(7)
-    left = sp.random(12, 30, density=0.3, random_state=rng, format="csr")
-    right = sp.random(9, 30, density=0.3, random_state=rng, format="csr")
-    dense = (left @ right.T).toarray()
-    pairs = mutual_topk(left, right, 2, block_size=5)
-    expected = {(i, j) for i, cols in _brute_force_topk(dense, 2).items() for j in cols}
-    expected |= {(i, j) for j, rows in _brute_force_topk(dense.T, 2).items() for i in rows}
-    assert set(pairs) == expected
-    for (i, j), score in pairs.items():
-        assert score == pytest.approx(dense[i, j])
-
-
-def test_pair_score_is_a_plain_value() -> None:
-    pair = PairScore("ai", 1, 2, 0.5, 1, 1, ("x",))
-    assert pair == PairScore("ai", 1, 2, 0.5, 1, 1, ("x",))
