@@ -12,8 +12,10 @@ Run: .venv/bin/python bench/quality.py [--grid]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -143,10 +145,31 @@ def grid(parts: Sequence[str]) -> list[tuple[float, dict[str, Any]]]:
     return sorted(results, key=lambda r: -r[0])
 
 
+def split_into_texts(docs: Sequence[ProfileDoc]) -> list[ProfileDoc]:
+    """The same profiles, each sentence a separate text (as publications or products)."""
+    split = []
+    for doc in docs:
+        sentences = [s for s in re.split(r"(?<=[.!?。])\s*", " ".join(doc.texts)) if s.strip()]
+        split.append(dataclasses.replace(doc, texts=tuple(sentences) or doc.texts))
+    return split
+
+
+def aggregation_report() -> None:
+    print("== several texts per profile (each sentence a text), whole set")
+    for aggregation in ("concat", "max", "mean_top"):
+        ranker = matcher_ranker(aggregation=aggregation)
+        result = report(aggregation, lambda docs, r=ranker: r(split_into_texts(docs)))
+        print(_line(f"aggregation={aggregation}", result["all"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--grid", action="store_true", help="search parameters on each half")
+    parser.add_argument("--aggregation", action="store_true", help="compare text aggregations")
     args = parser.parse_args()
+    if args.aggregation:
+        aggregation_report()
+        return
     if args.grid:
         for train, test in (("part_a", "part_b"), ("part_b", "part_a")):
             ranked = grid([train])

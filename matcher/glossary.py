@@ -121,19 +121,19 @@ class PhraseIndex:
 
     def find(self, tokens: Sequence[str]) -> list[tuple[int, int, str]]:
         """(start, end, concept token) for each match in ``tokens``."""
-        found: list[tuple[int, int, str]] = []
-        i, n = 0, len(tokens)
         by_first = self._by_first
-        while i < n:
-            candidates = by_first.get(tokens[i])
-            if candidates:
-                for phrase, token in candidates:
-                    end = i + len(phrase)
-                    if end <= n and (len(phrase) == 1 or tuple(tokens[i:end]) == phrase):
-                        found.append((i, end, token))
-                        i = end - 1
-                        break
-            i += 1
+        found: list[tuple[int, int, str]] = []
+        covered = 0  # matches do not overlap
+        # Few tokens start a phrase: visit only those (this runs for every profile).
+        for i in [i for i, token in enumerate(tokens) if token in by_first]:
+            if i < covered:
+                continue
+            for phrase, token in by_first[tokens[i]]:
+                end = i + len(phrase)
+                if len(phrase) == 1 or tuple(tokens[i:end]) == phrase:
+                    found.append((i, end, token))
+                    covered = end
+                    break
         return found
 
 

@@ -59,6 +59,8 @@ _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞"}
 _SKIPPED_SUBPOS = {"数詞", "代名詞", "非自立可能"}
 
 Span = tuple[str, int, int]
+_UNSEEN = object()
+_TERM_CACHE_SIZE = 500_000
 
 
 def fold_accents(text: str) -> str:
@@ -135,8 +137,30 @@ class TextAnalyzer:
         return spans + self._latin_extras(spans, lang)
 
     def tokens(self, text: str, lang: str | None = None) -> list[str]:
-        """Just the index terms of ``text``."""
-        return [token for token, _, _ in self.analyze(text, lang)]
+        """Just the index terms of ``text`` (the same as ``analyze`` without offsets)."""
+        text = unicodedata.normalize("NFKC", text)
+        lang = lang if lang in LANGUAGES else detect_language(text)
+        if lang == "ja" or _JAPANESE.search(text):
+            return [token for token, _, _ in self._japanese(text)]
+        # The hot path of vectorizing: no match objects, no offsets.
+        key = "fr" if lang == "fr" else "en"
+        cache = self._cached_terms[key]
+        if len(cache) > _TERM_CACHE_SIZE:
+            cache.clear()
+        words = _LATIN_WORD.findall(text.lower())
+        get = cache.get
+        terms = [get(word, _UNSEEN) for word in words]
+        for n, term in enumerate(terms):
+            if term is _UNSEEN:
+                terms[n] = cache[words[n]] = self._term(words[n], key)
+        tokens: list[str] = [t for t in terms if t is not None]
+        extras: list[str] = []
+        if self.ngram_max >= 2:
+            extras.extend(f"{a} {b}" for a, b in itertools.pairwise(tokens))
+        if self.use_glossary:
+            phrase_indexes, _ = self._cached_indexes
+            extras.extend(concept for _, _, concept in phrase_indexes[key].find(tokens))
+        return tokens + extras
 
     def surface_forms(self, text: str, lang: str | None = None) -> dict[str, str]:
         """Each index term of ``text`` mapped to the words it was first written as."""
@@ -147,26 +171,35 @@ class TextAnalyzer:
         return forms
 
     def _latin(self, text: str, lang: str) -> list[Span]:
-        stops = FRENCH_STOP_WORDS if lang == "fr" else ENGLISH_STOPS
-        words: list[tuple[str, int, int]] = []
+        cache = self._cached_terms["fr" if lang == "fr" else "en"]
+        if len(cache) > _TERM_CACHE_SIZE:  # bounded, whatever the input
+            cache.clear()
+        spans: list[Span] = []
         for match in _LATIN_WORD.finditer(text):
             word = match.group().lower()
-            if len(word) < 2 or word.isdigit():
-                continue
-            if self.stop_words and fold_accents(word) in stops:
-                continue
-            words.append((word, match.start(), match.end()))
-        if not words:
-            return []
-        if self.stem:
-            stemmer = self._cached_stemmers["fr" if lang == "fr" else "en"]
-            stems = stemmer.stemWords([w for w, _, _ in words])
-        else:
-            stems = [w for w, _, _ in words]
-        return [
-            (fold_accents(stem), start, end)
-            for stem, (_, start, end) in zip(stems, words, strict=True)
-        ]
+            term = cache.get(word, _UNSEEN)
+            if term is _UNSEEN:
+                term = cache[word] = self._term(word, lang)
+            if term is not None:
+                spans.append((term, match.start(), match.end()))
+        return spans
+
+    def _term(self, word: str, lang: str) -> str | None:
+        """The index term of one lower-cased word, or None for a word that is not indexed."""
+        if len(word) < 2 or word.isdigit():
+            return None
+        folded = word if word.isascii() else fold_accents(word)
+        if self.stop_words and folded in (FRENCH_STOP_WORDS if lang == "fr" else ENGLISH_STOPS):
+            return None
+        if not self.stem:
+            return folded
+        stem = self._cached_stemmers["fr" if lang == "fr" else "en"].stemWord(word)
+        return str(stem if stem.isascii() else fold_accents(stem))
+
+    @cached_property
+    def _cached_terms(self) -> dict[str, dict[str, Any]]:
+        # Word -> index term, per language: the same words recur in every profile.
+        return {"en": {}, "fr": {}}
 
     def _latin_extras(self, spans: Sequence[Span], lang: str) -> list[Span]:
         extras: list[Span] = []

@@ -6,8 +6,11 @@ ending in ``_``); ``match`` ranks the cross-border pairs of every MOC field.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,17 +56,17 @@ class TfidfMatcher:
         bm25_k1: float = 1.2,
         bm25_b: float = 0.75,
         min_df: int = 1,
-        max_df: float = 0.5,
+        max_df: float = 0.2,
         stop_words: bool = True,
         stem: bool = True,
         ngram_max: int = 1,
         use_glossary: bool = True,
-        concept_weight: float = 1.0,
+        concept_weight: float = 2.0,
         aggregation: str = "concat",
         mean_top: int = 2,
         pair_weights: dict[str, float] | None = None,
         exclusions: Iterable[tuple[int, int]] = (),
-        block_size: int = 4096,
+        block_size: int = 16384,
         glossary: Glossary | None = None,
     ) -> None:
         self.top_k = top_k
@@ -140,11 +143,38 @@ class TfidfMatcher:
 
     def fit(self, docs: Sequence[ProfileDoc]) -> TfidfMatcher:
         """Learn the vocabulary and IDF weights from ``docs``."""
+        self.fit_transform(docs)
+        return self
+
+    def fit_transform(self, docs: Sequence[ProfileDoc]) -> sp.csr_matrix:
+        """``fit`` then ``transform``, analysing each text once (in parallel when large)."""
         self._check_params()
         if not docs:
             raise ValueError("cannot fit on an empty set of profiles")
-        self._fit_units([self._units(doc) for doc in docs])
-        return self
+        if self.aggregation != "concat":
+            units = [self._units(doc) for doc in docs]
+            self._fit_units(units)
+            return self._vectorize([[t for u in doc_units for t in u] for doc_units in units])
+        counts = count_documents(self, docs)
+        keep = self._fit_counts(counts)
+        return self._weight(counts.matrix[:, keep], counts.lengths)
+
+    def fit_match(self, docs: Sequence[ProfileDoc]) -> list[PairScore]:
+        """``fit`` then ``match`` on the same profiles."""
+        return self.fit(docs).match(docs)
+
+    def _fit_counts(self, counts: Counts) -> NDArray[np.int64]:
+        """Set the vocabulary from counted documents; returns the kept columns."""
+        n_docs = counts.matrix.shape[0]
+        df = np.bincount(counts.matrix.indices, minlength=len(counts.terms))
+        keep_mask = df >= self.min_df
+        if n_docs >= 10:
+            keep_mask &= df <= self.max_df * n_docs
+        terms = np.array(counts.terms, dtype=object)
+        order = np.argsort(terms[keep_mask], kind="stable")
+        keep = np.flatnonzero(keep_mask)[order]
+        self._set_vocabulary([str(t) for t in terms[keep]], df[keep], n_docs, counts.lengths)
+        return keep
 
     def _fit_units(self, units: list[list[list[str]]]) -> None:
         document_frequency: Counter[str] = Counter()
@@ -153,52 +183,64 @@ class TfidfMatcher:
             document_frequency.update({t for tokens in doc_units for t in tokens})
             lengths.extend(len(tokens) for tokens in doc_units)
         n_docs = len(units)
-        max_count = self.max_df * n_docs
         terms = sorted(
             term
             for term, count in document_frequency.items()
-            if count >= self.min_df and (count <= max_count or n_docs < 10)
+            if count >= self.min_df and (count <= self.max_df * n_docs or n_docs < 10)
         )
+        df = np.array([document_frequency[t] for t in terms], dtype=np.int64)
+        self._set_vocabulary(terms, df, n_docs, np.asarray(lengths, dtype=np.float64))
+
+    def _set_vocabulary(
+        self,
+        terms: list[str],
+        df: NDArray[np.int64],
+        n_docs: int,
+        lengths: NDArray[np.float64],
+    ) -> None:
         self.vocabulary_: dict[str, int] = {term: i for i, term in enumerate(terms)}
         self.feature_names_ = np.array(terms, dtype=object)
-        df = np.array([document_frequency[t] for t in terms], dtype=np.float64)
-        idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+        idf = np.log((1.0 + n_docs) / (1.0 + df.astype(np.float64))) + 1.0
         is_concept = np.array([t.startswith(CONCEPT_PREFIX) for t in terms], dtype=bool)
-        idf[is_concept] *= self.concept_weight
+        if is_concept.size:
+            idf[is_concept] *= self.concept_weight
         self.idf_: NDArray[np.float64] = idf
-        self.average_length_ = float(np.mean(lengths)) if lengths else 0.0
+        self.average_length_ = float(np.mean(lengths)) if lengths.size else 0.0
         self.n_documents_ = n_docs
         self.vocabulary_size_ = len(terms)
 
     def _vectorize(self, token_lists: Sequence[list[str]]) -> sp.csr_matrix:
+        """Weighted rows for token lists, in the fitted vocabulary."""
         vocabulary = self.vocabulary_
         indptr = [0]
         indices: list[int] = []
-        counts: list[float] = []
-        lengths: list[int] = []
+        counts: list[int] = []
         for tokens in token_lists:
-            counted = Counter(tokens)
-            for term, count in counted.items():
+            for term, count in Counter(tokens).items():
                 column = vocabulary.get(term)
                 if column is not None:
                     indices.append(column)
                     counts.append(count)
             indptr.append(len(indices))
-            lengths.append(len(tokens))
-        data = np.asarray(counts, dtype=np.float64)
-        indptr_array = np.asarray(indptr, dtype=np.int64)
-        if self.tf == "sublinear":
-            data = 1.0 + np.log(data) if data.size else data
+        matrix = sp.csr_matrix(
+            (np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+            shape=(len(token_lists), len(vocabulary)),
+        )
+        lengths = np.array([len(tokens) for tokens in token_lists], dtype=np.float64)
+        return self._weight(matrix, lengths)
+
+    def _weight(self, counts: sp.csr_matrix, lengths: NDArray[np.float64]) -> sp.csr_matrix:
+        """Term frequency scheme, IDF and L2 normalisation of a count matrix."""
+        matrix = counts.tocsr().astype(np.float64)
+        data = matrix.data
+        if self.tf == "sublinear" and data.size:
+            matrix.data = 1.0 + np.log(data)
         elif self.tf == "bm25" and data.size:
-            row_lengths = np.repeat(np.asarray(lengths, dtype=np.float64), np.diff(indptr_array))
+            row_lengths = np.repeat(lengths, np.diff(matrix.indptr))
             norm = self.bm25_k1 * (
                 1 - self.bm25_b + self.bm25_b * row_lengths / max(self.average_length_, 1.0)
             )
-            data = data * (self.bm25_k1 + 1) / (data + norm)
-        matrix = sp.csr_matrix(
-            (data, np.asarray(indices, dtype=np.int64), indptr_array),
-            shape=(len(token_lists), len(vocabulary)),
-        )
+            matrix.data = data * (self.bm25_k1 + 1) / (data + norm)
         matrix = matrix @ sp.diags(self.idf_)
         norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
@@ -233,8 +275,18 @@ class TfidfMatcher:
             if not jp or not ca:
                 continue
             if self.aggregation == "concat":
-                scored = self._field_problem(docs, jp, ca, matrix).mutual_topk(self.block_size)
-                by_ids = {(docs[jp[i]].id, docs[ca[j]].id): s for (i, j), s in scored.items()}
+                problem = self._field_problem(docs, jp, ca, matrix)
+                pairs = problem.combine(
+                    [problem.block(a, b) for a, b in problem.blocks(self.block_size)]
+                )
+                jp_ids = np.array([docs[i].id for i in jp])[pairs.left]
+                ca_ids = np.array([docs[j].id for j in ca])[pairs.right]
+                by_ids = {
+                    (a, b): s
+                    for a, b, s in zip(
+                        jp_ids.tolist(), ca_ids.tolist(), pairs.score.tolist(), strict=True
+                    )
+                }
             else:
                 by_ids = self._aggregated_topk(docs, jp, ca, matrix, owners)
             result.extend(self._ranked(field, by_ids, docs))
@@ -344,9 +396,7 @@ class TfidfMatcher:
         """
         if not candidates:
             return []
-        row = self.transform([doc])
-        others = self.transform(candidates)
-        scores = np.asarray((others @ row.T).toarray()).ravel()
+        scores = self._similarities(doc, candidates)
         weights = self._weight_matrix()
         own_kind = 1 if doc.kind == "startup" else 0
         for n, other in enumerate(candidates):
@@ -361,6 +411,65 @@ class TfidfMatcher:
             (int(ids[i]), float(scores[i]), terms)
             for i, terms in zip(order, explained, strict=True)
         ]
+
+    def _similarities(
+        self, doc: ProfileDoc, candidates: Sequence[ProfileDoc]
+    ) -> NDArray[np.float64]:
+        """Cosine of ``doc`` with each candidate, texts combined by ``aggregation``."""
+        if self.aggregation == "concat":
+            row = self.transform([doc])
+            others = self.transform(candidates)
+            return np.asarray((others @ row.T).toarray()).ravel()
+        own = self._vectorize(self._units(doc))
+        candidate_units = [self._units(c) for c in candidates]
+        owners = np.repeat(np.arange(len(candidates)), [len(u) for u in candidate_units])
+        others = self._vectorize([t for units in candidate_units for t in units])
+        text_scores = np.asarray((others @ own.T).toarray())  # candidate texts x own texts
+        scores = np.zeros(len(candidates))
+        for n in range(len(candidates)):
+            values = np.sort(text_scores[owners == n].ravel())[::-1]
+            if values.size == 0:
+                continue
+            scores[n] = values[0] if self.aggregation == "max" else values[: self.mean_top].mean()
+        return scores
+
+    def build_index(self, docs: Sequence[ProfileDoc]) -> CandidateIndex:
+        """One side's profiles, vectorised once, for fast single-profile scoring."""
+        matrix = self.transform(docs).tocsc()
+        fields = sorted({f for d in docs for f in d.fields})
+        return CandidateIndex(
+            ids=np.array([d.id for d in docs], dtype=np.int64),
+            matrix=matrix,
+            field_masks={f: np.array([f in d.fields for d in docs]) for f in fields},
+        )
+
+    def top_partners(
+        self, doc: ProfileDoc, index: CandidateIndex
+    ) -> dict[str, list[tuple[int, float]]]:
+        """The top k candidates of ``index`` for ``doc`` in each of its fields, best first.
+
+        Touches only the index columns of the profile's own terms: the cost is the sum
+        of those terms' document frequencies, not the size of the other side.
+        """
+        row = self.transform([doc])
+        if row.nnz == 0:
+            return {field: [] for field in doc.fields}
+        scores = np.asarray(index.matrix[:, row.indices] @ row.data).ravel()
+        result: dict[str, list[tuple[int, float]]] = {}
+        for field in doc.fields:
+            mask = index.field_masks.get(field)
+            if mask is None:
+                result[field] = []
+                continue
+            candidates = np.flatnonzero(mask & (scores > 0))
+            if candidates.size > self.top_k:
+                kth = np.partition(-scores[candidates], self.top_k - 1)[self.top_k - 1]
+                candidates = candidates[-scores[candidates] <= kth]
+            order = np.lexsort((index.ids[candidates], -scores[candidates]))[: self.top_k]
+            result[field] = [
+                (int(index.ids[candidates[i]]), float(scores[candidates[i]])) for i in order
+            ]
+        return result
 
     # -- explanations -----------------------------------------------------------------
     def explain_many(
@@ -422,6 +531,95 @@ class TfidfMatcher:
     def _readable(self, term: str) -> str:
         concept = self.analyzer.glossary.by_token(term) if self.analyzer.glossary else None
         return concept.label("en") if concept else term.removeprefix(CONCEPT_PREFIX)
+
+
+@dataclass(frozen=True)
+class CandidateIndex:
+    """One side's vectors by column (term), with each field's members."""
+
+    ids: NDArray[np.int64]
+    matrix: sp.csc_matrix
+    field_masks: dict[str, NDArray[np.bool_]]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Raw term counts of documents over their own (unfitted) term list."""
+
+    terms: list[str]
+    matrix: sp.csr_matrix  # documents x len(terms), counts
+    lengths: NDArray[np.float64]  # tokens per document
+
+
+PARALLEL_THRESHOLD = 20_000
+_worker_matcher: TfidfMatcher | None = None
+
+
+def _count_tokens(token_lists: Iterable[list[str]]) -> Counts:
+    columns: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    counts: list[int] = []
+    lengths: list[int] = []
+    for tokens in token_lists:
+        for term, count in Counter(tokens).items():
+            indices.append(columns.setdefault(term, len(columns)))
+            counts.append(count)
+        indptr.append(len(indices))
+        lengths.append(len(tokens))
+    matrix = sp.csr_matrix(
+        (np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(len(lengths), len(columns)),
+    )
+    return Counts(list(columns), matrix, np.asarray(lengths, dtype=np.float64))
+
+
+def _count_chunk(docs: Sequence[ProfileDoc]) -> Counts:
+    assert _worker_matcher is not None
+    matcher = _worker_matcher
+    return _count_tokens(
+        [t for text in doc.texts for t in matcher.analyzer.tokens(text, doc.lang)] for doc in docs
+    )
+
+
+def count_documents(matcher: TfidfMatcher, docs: Sequence[ProfileDoc]) -> Counts:
+    """Analyse and count ``docs`` (texts concatenated), on every core for large sets.
+
+    Each process counts a chunk over its own term list; the lists are merged here, so
+    only compact arrays cross process boundaries.
+    """
+    global _worker_matcher
+    processes = min(os.cpu_count() or 1, 8)
+    if (
+        len(docs) < PARALLEL_THRESHOLD
+        or processes < 2
+        or multiprocessing.current_process().daemon  # e.g. inside a Celery prefork child
+    ):
+        _worker_matcher = matcher
+        return _count_chunk(docs)
+    size = -(-len(docs) // (processes * 4))
+    chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
+    _worker_matcher = matcher
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        parts = pool.map(_count_chunk, chunks)
+    terms: dict[str, int] = {}
+    for part in parts:
+        for term in part.terms:
+            terms.setdefault(term, len(terms))
+    blocks = []
+    for part in parts:
+        mapping = np.array([terms[t] for t in part.terms], dtype=np.int64)
+        matrix = part.matrix
+        blocks.append(
+            sp.csr_matrix(
+                (matrix.data, mapping[matrix.indices], matrix.indptr),
+                shape=(matrix.shape[0], len(terms)),
+            )
+        )
+    return Counts(
+        list(terms), sp.vstack(blocks, format="csr"), np.concatenate([p.lengths for p in parts])
+    )
 
 
 def _mutual_topk_of_scores(

@@ -37,6 +37,23 @@ class BlockTopK:
     col_score: FloatArray  # (n_right, k)
 
 
+@dataclass(frozen=True)
+class PairArrays:
+    """Pairs as parallel arrays: left index, right index, score."""
+
+    left: IntArray
+    right: IntArray
+    score: FloatArray
+
+    def as_dict(self) -> dict[tuple[int, int], float]:
+        return {
+            (i, j): s
+            for i, j, s in zip(
+                self.left.tolist(), self.right.tolist(), self.score.tolist(), strict=True
+            )
+        }
+
+
 @numba.njit(cache=True, inline="always")
 def _better(score_a: float, index_a: int, score_b: float, index_b: int) -> bool:
     return score_a > score_b or (score_a == score_b and index_a < index_b)
@@ -205,11 +222,13 @@ class FieldProblem:
         self.weights = weights if weights is not None else np.ones((2, 2))
         self.excluded = np.sort(excluded) if excluded is not None else np.empty(0, np.int64)
 
-    def block(self, start: int, stop: int, *, n_threads: int | None = None) -> BlockTopK:
+    def block(
+        self, start: int, stop: int, *, n_threads: int | None = None, chunks_per_thread: int = 1
+    ) -> BlockTopK:
         """Score left rows [start, stop): the unit of work of a block task."""
         stop = min(stop, self.n_left)
         threads = n_threads or numba.get_num_threads()
-        n_chunks = max(1, min(threads, stop - start))
+        n_chunks = max(1, min(threads * chunks_per_thread, stop - start))
         row_score, row_index, col_score, col_index = _block_kernel(
             self.left_indptr, self.left_indices, self.left_data,
             self.term_indptr, self.term_rows, self.term_data,
@@ -223,34 +242,31 @@ class FieldProblem:
         """The [start, stop) ranges that cover the left side."""
         return [(s, min(s + block_size, self.n_left)) for s in range(0, self.n_left, block_size)]
 
-    def combine(self, results: list[BlockTopK]) -> dict[tuple[int, int], float]:
-        """Union of every left row's top k and every right row's top k: {(i, j): score}."""
-        pairs: dict[tuple[int, int], float] = {}
+    def combine(self, results: list[BlockTopK]) -> PairArrays:
+        """Union of every left row's top k and every right row's top k."""
+        lefts, rights, scores = [], [], []
         col_score = np.full((self.n_right, self.k), -1.0)
         col_index = np.full((self.n_right, self.k), -1, dtype=np.int64)
         for result in results:
             rows, slots = np.nonzero(result.row_index >= 0)
-            for r, j, s in zip(
-                (rows + result.start).tolist(),
-                result.row_index[rows, slots].tolist(),
-                result.row_score[rows, slots].tolist(),
-                strict=True,
-            ):
-                pairs[(r, j)] = s
+            lefts.append(rows + result.start)
+            rights.append(result.row_index[rows, slots])
+            scores.append(result.row_score[rows, slots])
             _merge_columns(col_score, col_index, result.col_score, result.col_index)
         cols, slots = np.nonzero(col_index >= 0)
-        for j, i, s in zip(
-            cols.tolist(),
-            col_index[cols, slots].tolist(),
-            col_score[cols, slots].tolist(),
-            strict=True,
-        ):
-            pairs[(i, j)] = s
-        return pairs
+        lefts.append(col_index[cols, slots])
+        rights.append(cols.astype(np.int64))
+        scores.append(col_score[cols, slots])
+        left = np.concatenate(lefts).astype(np.int64)
+        right = np.concatenate(rights).astype(np.int64)
+        score = np.concatenate(scores).astype(np.float64)
+        # A pair in both sides' top k appears twice: keep one, ordered by (left, right).
+        _, first = np.unique(left * self.n_right + right, return_index=True)
+        return PairArrays(left[first], right[first], score[first])
 
     def mutual_topk(self, block_size: int = 4096) -> dict[tuple[int, int], float]:
-        """Every block scored here, then combined."""
-        return self.combine([self.block(a, b) for a, b in self.blocks(block_size)])
+        """Every block scored here, then combined, as {(left, right): score}."""
+        return self.combine([self.block(a, b) for a, b in self.blocks(block_size)]).as_dict()
 
 
 @numba.njit(cache=True, parallel=True)

@@ -68,7 +68,7 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
         countries = [Country.JP, Country.CA]
         if index % 4 == 0:
             countries.append(rng.choice([Country.JP, Country.CA]))
-        for country in countries:
+        for nth, country in enumerate(countries):
             kind = ProfileKind.STARTUP if rng.random() < 0.4 else ProfileKind.RESEARCHER
             language = _language(rng, country)
             if kind == ProfileKind.STARTUP:
@@ -92,7 +92,7 @@ def seed_demo(session: Session, *, seed: int = 2023_09_21) -> int:
                 kind=kind,
                 region=region,
                 changes=ProfileChanges(
-                    title=_title(topic, language),
+                    title=_title(topic, language, nth),
                     summary=summary,
                     field_codes=field_codes,
                     keywords=list(topic["keywords"][language.value]),
@@ -194,7 +194,10 @@ def _email(name: str, organization: Organization) -> str:
     return f"{local}@{domain or 'research.example'}"
 
 
-def _title(topic: dict[str, Any], language: Locale) -> str:
+def _title(topic: dict[str, Any], language: Locale, nth: int) -> str:
+    """The topic's title for its first team, its alternative wording for the others."""
+    if nth > 0 and "alt_title" in topic:
+        return str(topic["alt_title"][language.value])
     return str(topic[language.value]["title"])
 
 

@@ -174,3 +174,16 @@ def test_rank_pairs_ranks_each_side_by_score_then_partner_id() -> None:
     assert ranks[(1, 10)] == (1, 2)
     assert ranks[(1, 11)] == (2, 1)
     assert ranks[(2, 10)] == (1, 1)
+
+
+def test_top_partners_from_an_index_agree_with_score_against() -> None:
+    fitted = matcher(top_k=2).fit(CORPUS)
+    canadians = [d for d in CORPUS if d.country == "CA"]
+    index = fitted.build_index(canadians)
+    for japanese in (d for d in CORPUS if d.country == "JP"):
+        partners = fitted.top_partners(japanese, index)
+        for field in japanese.fields:
+            in_field = [c for c in canadians if field in c.fields]
+            expected = [(cid, s) for cid, s, _ in fitted.score_against(japanese, in_field)][:2]
+            assert [c for c, _ in partners[field]] == [c for c, _ in expected]
+            assert [s for _, s in partners[field]] == pytest.approx([s for _, s in expected])

@@ -55,7 +55,7 @@ def test_blocks_can_be_scored_apart_and_combined() -> None:
     problem = FieldProblem(left, right, k=3)
     # As separate workers would: each block on its own, in any order.
     results = [problem.block(a, b, n_threads=1) for a, b in reversed(problem.blocks(7))]
-    assert problem.combine(results) == problem.mutual_topk(block_size=50)
+    assert problem.combine(results).as_dict() == problem.mutual_topk(block_size=50)
 
 
 def test_pair_weights_and_exclusions_apply_inside_the_search() -> None:
