@@ -59,7 +59,6 @@ _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞"}
 _SKIPPED_SUBPOS = {"数詞", "代名詞", "非自立可能"}
 
 Span = tuple[str, int, int]
-_UNSEEN = object()
 _TERM_CACHE_SIZE = 500_000
 
 
@@ -81,6 +80,19 @@ def detect_language(text: str) -> str:
     english = sum(1 for w in words if w in _ENGLISH_MARKERS)
     accented = sum(1 for ch in text.lower() if ch in "àâçéèêëîïôûùüÿœ")
     return "fr" if french + accented / 4 > english else "en"
+
+
+class _TermCache(dict[str, str | None]):
+    """Lower-cased word -> index term (None: not indexed), computed on first sight."""
+
+    def __init__(self, analyzer: TextAnalyzer, lang: str) -> None:
+        super().__init__()
+        self.analyzer = analyzer
+        self.lang = lang
+
+    def __missing__(self, word: str) -> str | None:
+        term = self[word] = self.analyzer._term(word, self.lang)
+        return term
 
 
 class TextAnalyzer:
@@ -138,9 +150,11 @@ class TextAnalyzer:
 
     def tokens(self, text: str, lang: str | None = None) -> list[str]:
         """Just the index terms of ``text`` (the same as ``analyze`` without offsets)."""
-        text = unicodedata.normalize("NFKC", text)
+        ascii_only = text.isascii()  # ASCII is already NFKC and has no Japanese
+        if not ascii_only:
+            text = unicodedata.normalize("NFKC", text)
         lang = lang if lang in LANGUAGES else detect_language(text)
-        if lang == "ja" or _JAPANESE.search(text):
+        if not ascii_only and (lang == "ja" or _JAPANESE.search(text)):
             return [token for token, _, _ in self._japanese(text)]
         # The hot path of vectorizing: no match objects, no offsets.
         key = "fr" if lang == "fr" else "en"
@@ -148,12 +162,8 @@ class TextAnalyzer:
         if len(cache) > _TERM_CACHE_SIZE:
             cache.clear()
         words = _LATIN_WORD.findall(text.lower())
-        get = cache.get
-        terms = [get(word, _UNSEEN) for word in words]
-        for n, term in enumerate(terms):
-            if term is _UNSEEN:
-                terms[n] = cache[words[n]] = self._term(words[n], key)
-        tokens: list[str] = [t for t in terms if t is not None]
+        # Known words cost one C-level lookup; the cache computes new ones itself.
+        tokens: list[str] = list(filter(None, map(cache.__getitem__, words)))
         extras: list[str] = []
         if self.ngram_max >= 2:
             extras.extend(f"{a} {b}" for a, b in itertools.pairwise(tokens))
@@ -176,10 +186,7 @@ class TextAnalyzer:
             cache.clear()
         spans: list[Span] = []
         for match in _LATIN_WORD.finditer(text):
-            word = match.group().lower()
-            term = cache.get(word, _UNSEEN)
-            if term is _UNSEEN:
-                term = cache[word] = self._term(word, lang)
+            term = cache[match.group().lower()]
             if term is not None:
                 spans.append((term, match.start(), match.end()))
         return spans
@@ -197,9 +204,9 @@ class TextAnalyzer:
         return str(stem if stem.isascii() else fold_accents(stem))
 
     @cached_property
-    def _cached_terms(self) -> dict[str, dict[str, Any]]:
+    def _cached_terms(self) -> dict[str, _TermCache]:
         # Word -> index term, per language: the same words recur in every profile.
-        return {"en": {}, "fr": {}}
+        return {lang: _TermCache(self, lang) for lang in ("en", "fr")}
 
     def _latin_extras(self, spans: Sequence[Span], lang: str) -> list[Span]:
         extras: list[Span] = []

@@ -6,6 +6,7 @@ ending in ``_``); ``match`` ranks the cross-border pairs of every MOC field.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections import Counter, defaultdict
@@ -157,7 +158,7 @@ class TfidfMatcher:
             return self._vectorize([[t for u in doc_units for t in u] for doc_units in units])
         counts = count_documents(self, docs)
         keep = self._fit_counts(counts)
-        return self._weight(counts.matrix[:, keep], counts.lengths)
+        return self._weight(counts.matrix, counts.lengths, keep=keep)
 
     def fit_match(self, docs: Sequence[ProfileDoc]) -> list[PairScore]:
         """``fit`` then ``match`` on the same profiles."""
@@ -229,24 +230,45 @@ class TfidfMatcher:
         lengths = np.array([len(tokens) for tokens in token_lists], dtype=np.float64)
         return self._weight(matrix, lengths)
 
-    def _weight(self, counts: sp.csr_matrix, lengths: NDArray[np.float64]) -> sp.csr_matrix:
-        """Term frequency scheme, IDF and L2 normalisation of a count matrix."""
-        matrix = counts.tocsr().astype(np.float64)
+    def _weight(
+        self,
+        counts: sp.csr_matrix,
+        lengths: NDArray[np.float64],
+        *,
+        keep: NDArray[np.int64] | None = None,
+    ) -> sp.csr_matrix:
+        """Term frequency scheme, IDF and L2 normalisation of a count matrix, keeping only
+        the columns ``keep`` (in that order) when given."""
+        matrix: sp.csr_matrix = counts.tocsr()
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        if keep is not None:
+            # matrix[:, keep] by remapping indices: scipy's column indexing is far slower.
+            position = np.full(matrix.shape[1], -1, dtype=np.int64)
+            position[keep] = np.arange(keep.size)
+            columns = position[matrix.indices]
+            kept = columns >= 0
+            rows = rows[kept]
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=matrix.shape[0]))])
+            matrix = sp.csr_matrix(
+                (matrix.data[kept], columns[kept], indptr), shape=(matrix.shape[0], keep.size)
+            )
+        matrix = matrix.astype(np.float64)
+        if not matrix.has_sorted_indices:
+            matrix.sort_indices()
+            rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
         data = matrix.data
         if self.tf == "sublinear" and data.size:
-            matrix.data = 1.0 + np.log(data)
+            data = 1.0 + np.log(data)
         elif self.tf == "bm25" and data.size:
-            row_lengths = np.repeat(lengths, np.diff(matrix.indptr))
             norm = self.bm25_k1 * (
-                1 - self.bm25_b + self.bm25_b * row_lengths / max(self.average_length_, 1.0)
+                1 - self.bm25_b + self.bm25_b * lengths[rows] / max(self.average_length_, 1.0)
             )
-            matrix.data = data * (self.bm25_k1 + 1) / (data + norm)
-        matrix = matrix @ sp.diags(self.idf_)
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+            data = data * (self.bm25_k1 + 1) / (data + norm)
+        data = data * self.idf_[matrix.indices]
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=matrix.shape[0]))
         norms[norms == 0] = 1.0
-        result: sp.csr_matrix = (sp.diags(1.0 / norms) @ matrix).tocsr()
-        result.sort_indices()
-        return result
+        matrix.data = data / norms[rows]
+        return matrix
 
     def transform(self, docs: Sequence[ProfileDoc]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows, one per doc (texts concatenated)."""
@@ -553,32 +575,38 @@ class Counts:
 
 PARALLEL_THRESHOLD = 20_000
 _worker_matcher: TfidfMatcher | None = None
+_worker_docs: Sequence[ProfileDoc] = ()
 
 
 def _count_tokens(token_lists: Iterable[list[str]]) -> Counts:
-    columns: dict[str, int] = {}
-    indptr = [0]
-    indices: list[int] = []
-    counts: list[int] = []
+    """Count terms per document over a term list built on the way (one sort, no Counter)."""
+    # A new term gets the next id from the factory; known terms cost one C-level lookup.
+    columns: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    lookup = columns.__getitem__
+    ids: list[int] = []
     lengths: list[int] = []
     for tokens in token_lists:
-        for term, count in Counter(tokens).items():
-            indices.append(columns.setdefault(term, len(columns)))
-            counts.append(count)
-        indptr.append(len(indices))
+        ids.extend(map(lookup, tokens))
         lengths.append(len(tokens))
-    matrix = sp.csr_matrix(
-        (np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
-        shape=(len(lengths), len(columns)),
+    n_docs, n_terms = len(lengths), max(len(columns), 1)
+    length_array = np.asarray(lengths, dtype=np.int64)
+    keys = np.repeat(np.arange(n_docs, dtype=np.int64), length_array) * n_terms + np.asarray(
+        ids, dtype=np.int64
     )
-    return Counts(list(columns), matrix, np.asarray(lengths, dtype=np.float64))
+    unique, counts = np.unique(keys, return_counts=True)
+    rows, cols = np.divmod(unique, n_terms)
+    indptr = np.searchsorted(rows, np.arange(n_docs + 1))
+    matrix = sp.csr_matrix((counts.astype(np.float64), cols, indptr), shape=(n_docs, len(columns)))
+    return Counts(list(columns), matrix, length_array.astype(np.float64))
 
 
-def _count_chunk(docs: Sequence[ProfileDoc]) -> Counts:
+def _count_chunk(bounds: tuple[int, int]) -> Counts:
+    # The matcher and the documents reach worker processes by fork, not by pickling.
     assert _worker_matcher is not None
-    matcher = _worker_matcher
+    tokens = _worker_matcher.analyzer.tokens
     return _count_tokens(
-        [t for text in doc.texts for t in matcher.analyzer.tokens(text, doc.lang)] for doc in docs
+        [t for text in doc.texts for t in tokens(text, doc.lang)]
+        for doc in _worker_docs[bounds[0] : bounds[1]]
     )
 
 
@@ -588,21 +616,22 @@ def count_documents(matcher: TfidfMatcher, docs: Sequence[ProfileDoc]) -> Counts
     Each process counts a chunk over its own term list; the lists are merged here, so
     only compact arrays cross process boundaries.
     """
-    global _worker_matcher
+    global _worker_matcher, _worker_docs
     processes = min(os.cpu_count() or 1, 8)
-    if (
-        len(docs) < PARALLEL_THRESHOLD
-        or processes < 2
-        or multiprocessing.current_process().daemon  # e.g. inside a Celery prefork child
-    ):
-        _worker_matcher = matcher
-        return _count_chunk(docs)
-    size = -(-len(docs) // (processes * 4))
-    chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
-    _worker_matcher = matcher
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes) as pool:
-        parts = pool.map(_count_chunk, chunks)
+    _worker_matcher, _worker_docs = matcher, docs
+    try:
+        if (
+            len(docs) < PARALLEL_THRESHOLD
+            or processes < 2
+            or multiprocessing.current_process().daemon  # e.g. inside a Celery prefork child
+        ):
+            return _count_chunk((0, len(docs)))
+        size = -(-len(docs) // (processes * 2))
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes) as pool:
+            parts = pool.map(_count_chunk, [(i, i + size) for i in range(0, len(docs), size)])
+    finally:
+        _worker_matcher, _worker_docs = None, ()
     terms: dict[str, int] = {}
     for part in parts:
         for term in part.terms:
