@@ -605,7 +605,9 @@ def _count_chunk(bounds: tuple[int, int]) -> Counts:
     assert _worker_matcher is not None
     tokens = _worker_matcher.analyzer.tokens
     return _count_tokens(
-        [t for text in doc.texts for t in tokens(text, doc.lang)]
+        tokens(doc.texts[0], doc.lang)
+        if len(doc.texts) == 1
+        else list(itertools.chain.from_iterable(tokens(text, doc.lang) for text in doc.texts))
         for doc in _worker_docs[bounds[0] : bounds[1]]
     )
 
