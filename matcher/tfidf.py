@@ -551,6 +551,36 @@ class TfidfMatcher:
         return concept.label("en") if concept else term.removeprefix(CONCEPT_PREFIX)
 
 
+@numba.njit(cache=True)
+def _count_rows(
+    ids: NDArray[np.int64], lengths: NDArray[np.int64], n_terms: int
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+    """CSR counts from each document's term ids, in linear time (a last-seen marker per
+    term instead of sorting)."""
+    n_docs = lengths.shape[0]
+    last_row = np.full(n_terms, -1, dtype=np.int64)
+    slot = np.empty(n_terms, dtype=np.int64)
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    indices = np.empty(ids.shape[0], dtype=np.int32)
+    counts = np.empty(ids.shape[0], dtype=np.float64)
+    p = 0
+    n = 0
+    for row in range(n_docs):
+        for _ in range(lengths[row]):
+            term = ids[p]
+            p += 1
+            if last_row[term] != row:
+                last_row[term] = row
+                slot[term] = n
+                indices[n] = term
+                counts[n] = 1.0
+                n += 1
+            else:
+                counts[slot[term]] += 1.0
+        indptr[row + 1] = n
+    return indptr, indices[:n].copy(), counts[:n].copy()
+
+
 @numba.njit(cache=True, parallel=True)
 def _weigh_rows(
     indptr: NDArray[np.int64],
@@ -631,15 +661,11 @@ def _count_tokens(token_lists: Iterable[list[str]]) -> Counts:
     for tokens in token_lists:
         ids.extend(map(lookup, tokens))
         lengths.append(len(tokens))
-    n_docs, n_terms = len(lengths), max(len(columns), 1)
     length_array = np.asarray(lengths, dtype=np.int64)
-    keys = np.repeat(np.arange(n_docs, dtype=np.int64), length_array) * n_terms + np.asarray(
-        ids, dtype=np.int64
+    indptr, indices, counts = _count_rows(
+        np.asarray(ids, dtype=np.int64), length_array, max(len(columns), 1)
     )
-    unique, counts = np.unique(keys, return_counts=True)
-    rows, cols = np.divmod(unique, n_terms)
-    indptr = np.searchsorted(rows, np.arange(n_docs + 1))
-    matrix = sp.csr_matrix((counts.astype(np.float64), cols, indptr), shape=(n_docs, len(columns)))
+    matrix = sp.csr_matrix((counts, indices, indptr), shape=(len(lengths), len(columns)))
     return Counts(list(columns), matrix, length_array.astype(np.float64))
 
 
