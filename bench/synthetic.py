@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.demo import FIELD_CODES
 from matcher.types import CANADA, JAPAN, ProfileDoc
 
-FIELDS = (
-    "advanced_manufacturing",
-    "artificial_intelligence",
-    "clean_technology",
-    "life_sciences",
-    "quantum",
-    "semiconductors",
-    "other",
-)
+FIELDS = tuple(FIELD_CODES)
 _SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["qu", "th", "st", "ch"]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,14 +39,12 @@ def _fail(path: Path, line_number: int, message: str) -> InputError:
     return InputError(f"{path}:{line_number}: {message}")
 
 
-def read_documents(path: Path, side: str, first_index: int) -> list[Document]:
-    """Parse a JSON Lines file of documents; InputError names the first bad line."""
+def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; InputError names a bad line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read: {error}") from None
-    documents: list[Document] = []
-    seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -56,6 +54,14 @@ def read_documents(path: Path, side: str, first_index: int) -> list[Document]:
             raise _fail(path, number, f"not valid JSON ({error.msg})") from None
         if not isinstance(row, dict):
             raise _fail(path, number, "expected a JSON object")
+        yield number, row
+
+
+def read_documents(path: Path, side: str, first_index: int) -> list[Document]:
+    """Parse a JSON Lines file of documents; InputError names the first bad line."""
+    documents: list[Document] = []
+    seen: set[str] = set()
+    for number, row in json_lines(path):
         if "id" not in row or not isinstance(row["id"], str | int) or isinstance(row["id"], bool):
             raise _fail(path, number, '"id" is required (a string or an integer)')
         key = json.dumps(row["id"])
@@ -102,19 +108,9 @@ def read_pairs(
     path: Path, left: dict[str, Document], right: dict[str, Document]
 ) -> list[tuple[Document, Document]]:
     """Parse {"left": id, "right": id} lines; both ids must exist."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read: {error}") from None
     pairs = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise _fail(path, number, f"not valid JSON ({error.msg})") from None
-        if not isinstance(row, dict) or "left" not in row or "right" not in row:
+    for number, row in json_lines(path):
+        if "left" not in row or "right" not in row:
             raise _fail(path, number, 'expected {"left": id, "right": id}')
         a, b = left.get(json.dumps(row["left"])), right.get(json.dumps(row["right"]))
         if a is None:
