@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from numpy.typing import NDArray
 
 from matcher.glossary import CONCEPT_PREFIX, Glossary
 from matcher.text import TextAnalyzer
-from matcher.topk import FieldProblem
+from matcher.topk import KERNEL_LOCK, FieldProblem
 from matcher.types import CANADA, JAPAN, PairScore, ProfileDoc
 
 KINDS = ("researcher", "startup")
@@ -254,16 +255,17 @@ class TfidfMatcher:
             length_norm = self.bm25_k1 * (
                 1 - self.bm25_b + self.bm25_b * lengths / max(self.average_length_, 1.0)
             )
-        indptr, indices, data = _weigh_rows(
-            matrix.indptr.astype(np.int64),
-            matrix.indices.astype(np.int64),
-            matrix.data.astype(np.float64),
-            position,
-            self.idf_,
-            scheme,
-            self.bm25_k1,
-            length_norm,
-        )
+        with KERNEL_LOCK:
+            indptr, indices, data = _weigh_rows(
+                matrix.indptr.astype(np.int64),
+                matrix.indices.astype(np.int64),
+                matrix.data.astype(np.float64),
+                position,
+                self.idf_,
+                scheme,
+                self.bm25_k1,
+                length_norm,
+            )
         return sp.csr_matrix((data, indices, indptr), shape=(matrix.shape[0], n_columns))
 
     def transform(self, docs: Sequence[ProfileDoc]) -> sp.csr_matrix:
@@ -649,6 +651,7 @@ class Counts:
 PARALLEL_THRESHOLD = 20_000
 _worker_matcher: TfidfMatcher | None = None
 _worker_docs: Sequence[ProfileDoc] = ()
+_FORK_LOCK = threading.Lock()
 
 
 def _count_tokens(token_lists: Iterable[list[str]]) -> Counts:
@@ -669,16 +672,20 @@ def _count_tokens(token_lists: Iterable[list[str]]) -> Counts:
     return Counts(list(columns), matrix, length_array.astype(np.float64))
 
 
-def _count_chunk(bounds: tuple[int, int]) -> Counts:
-    # The matcher and the documents reach worker processes by fork, not by pickling.
-    assert _worker_matcher is not None
-    tokens = _worker_matcher.analyzer.tokens
+def _count_here(matcher: TfidfMatcher, docs: Sequence[ProfileDoc]) -> Counts:
+    tokens = matcher.analyzer.tokens
     return _count_tokens(
         tokens(doc.texts[0], doc.lang)
         if len(doc.texts) == 1
         else list(itertools.chain.from_iterable(tokens(text, doc.lang) for text in doc.texts))
-        for doc in _worker_docs[bounds[0] : bounds[1]]
+        for doc in docs
     )
+
+
+def _count_chunk(bounds: tuple[int, int]) -> Counts:
+    # The matcher and the documents reach worker processes by fork, not by pickling.
+    assert _worker_matcher is not None
+    return _count_here(_worker_matcher, _worker_docs[bounds[0] : bounds[1]])
 
 
 def count_documents(matcher: TfidfMatcher, docs: Sequence[ProfileDoc]) -> Counts:
@@ -689,20 +696,21 @@ def count_documents(matcher: TfidfMatcher, docs: Sequence[ProfileDoc]) -> Counts
     """
     global _worker_matcher, _worker_docs
     processes = min(os.cpu_count() or 1, 8)
-    _worker_matcher, _worker_docs = matcher, docs
-    try:
-        if (
-            len(docs) < PARALLEL_THRESHOLD
-            or processes < 2
-            or multiprocessing.current_process().daemon  # e.g. inside a Celery prefork child
-        ):
-            return _count_chunk((0, len(docs)))
-        size = -(-len(docs) // (processes * 2))
-        context = multiprocessing.get_context("fork")
-        with context.Pool(processes) as pool:
-            parts = pool.map(_count_chunk, [(i, i + size) for i in range(0, len(docs), size)])
-    finally:
-        _worker_matcher, _worker_docs = None, ()
+    if (
+        len(docs) < PARALLEL_THRESHOLD
+        or processes < 2
+        or multiprocessing.current_process().daemon  # e.g. inside a Celery prefork child
+    ):
+        return _count_here(matcher, docs)
+    size = -(-len(docs) // (processes * 2))
+    with _FORK_LOCK:  # the globals below are what the forked workers read
+        _worker_matcher, _worker_docs = matcher, docs
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(processes) as pool:
+                parts = pool.map(_count_chunk, [(i, i + size) for i in range(0, len(docs), size)])
+        finally:
+            _worker_matcher, _worker_docs = None, ()
     terms: dict[str, int] = {}
     for part in parts:
         for term in part.terms:

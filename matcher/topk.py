@@ -13,6 +13,7 @@ Order is deterministic: score descending, then the smaller index (ids are sorted
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numba
@@ -23,6 +24,10 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 IndexArray = NDArray[np.int32]
+
+# numba's default threading layer must not run two parallel regions at once: web
+# threads that rematch concurrently take turns here.
+KERNEL_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -229,12 +234,13 @@ class FieldProblem:
         stop = min(stop, self.n_left)
         threads = n_threads or numba.get_num_threads()
         n_chunks = max(1, min(threads * chunks_per_thread, stop - start))
-        row_score, row_index, col_score, col_index = _block_kernel(
-            self.left_indptr, self.left_indices, self.left_data,
-            self.term_indptr, self.term_rows, self.term_data,
-            self.n_right, start, stop, self.k,
-            self.left_kind, self.right_kind, self.weights, self.excluded, n_chunks,
-        )  # fmt: skip
+        with KERNEL_LOCK:
+            row_score, row_index, col_score, col_index = _block_kernel(
+                self.left_indptr, self.left_indices, self.left_data,
+                self.term_indptr, self.term_rows, self.term_data,
+                self.n_right, start, stop, self.k,
+                self.left_kind, self.right_kind, self.weights, self.excluded, n_chunks,
+            )  # fmt: skip
         _sort_heaps(row_score, row_index)
         return BlockTopK(start, stop, row_index, row_score, col_index, col_score)
 
@@ -252,7 +258,8 @@ class FieldProblem:
             lefts.append(rows + result.start)
             rights.append(result.row_index[rows, slots])
             scores.append(result.row_score[rows, slots])
-            _merge_columns(col_score, col_index, result.col_score, result.col_index)
+            with KERNEL_LOCK:
+                _merge_columns(col_score, col_index, result.col_score, result.col_index)
         cols, slots = np.nonzero(col_index >= 0)
         lefts.append(col_index[cols, slots])
         rights.append(cols.astype(np.int64))

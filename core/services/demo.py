@@ -195,8 +195,8 @@ def _email(name: str, organization: Organization) -> str:
 
 
 def _title(topic: dict[str, Any], language: Locale, nth: int) -> str:
-    """The topic's title for its first team, its alternative wording for the others."""
-    if nth > 0 and "alt_title" in topic:
+    """The topic's title, or its alternative wording for every second team on it."""
+    if nth % 2 == 1 and "alt_title" in topic:
         return str(topic["alt_title"][language.value])
     return str(topic[language.value]["title"])
 

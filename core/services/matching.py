@@ -31,8 +31,8 @@ from matcher.persist import IncompatibleModel, dumps, loads
 from matcher.tfidf import rank_pairs
 
 log = logging.getLogger(__name__)
-# Fitted matchers by run id: a run's model never changes, so a worker keeps it.
-_models: dict[int, TfidfMatcher] = {}
+# The live run's fitted matcher: a run's model never changes, so a process keeps it.
+_models: dict[tuple[int, str], TfidfMatcher] = {}
 
 
 def to_doc(profile: Profile) -> ProfileDoc:
@@ -94,7 +94,6 @@ def run_full_rematch(session: Session, *, top_k: int) -> MatchRun:
         run.parameters = matcher.get_params()
         run.vocabulary_size = matcher.vocabulary_size_
         session.add(MatcherModel(run_id=run.id, data=dumps(matcher)))
-        _models[run.id] = matcher
         rows = [
             {
                 "run_id": run.id,
@@ -214,16 +213,22 @@ def live_matcher(
 ) -> TfidfMatcher:
     """The live run's fitted matcher; refitted on ``docs`` if it is missing or was saved by
     an incompatible version (the next full run stores a fresh one)."""
-    cached = _models.get(live.id)
-    if cached is not None:
-        return cached
-    stored = session.get(MatcherModel, live.id)
-    if stored is not None:
+    stamp = session.scalar(select(MatcherModel.created_at).where(MatcherModel.run_id == live.id))
+    if stamp is not None:
+        # Keyed by run and save time: a rolled-back run's id can come back (SQLite).
+        key = (live.id, stamp.isoformat())
+        if key in _models:
+            return _models[key]
+        stored = session.get(MatcherModel, live.id)
+        assert stored is not None
         try:
-            _models[live.id] = loads(stored.data)
-            return _models[live.id]
+            fitted = loads(stored.data)
         except IncompatibleModel as error:
             log.warning("run %s: stored matcher unusable (%s); refitting", live.id, error)
+        else:
+            _models.clear()  # only the live run's model is worth keeping
+            _models[key] = fitted
+            return fitted
     return TfidfMatcher(top_k=top_k).fit(docs)
 
 
