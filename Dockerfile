@@ -13,7 +13,9 @@ COPY core ./core
 COPY web ./web
 COPY workers ./workers
 COPY migrations ./migrations
+COPY babel.cfg ./
 RUN pip install -e . \
+    && pybabel compile -d web/translations \
     && useradd --system --home /srv grantmatch \
     && mkdir -p /srv/instance && chown grantmatch /srv/instance
 USER grantmatch
