@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from core import db, schema
 from core.models import Profile
-from core.services import demo, matching
+from core.services import demo, matching, runs
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
 
         started = time.perf_counter()
         with db.session_scope() as session:
-            run = matching.run_full_rematch(session, top_k=args.top_k)
+            run = runs.run_full_rematch(session, top_k=args.top_k)
             pairs, vocabulary = run.pair_count, run.vocabulary_size
         full = time.perf_counter() - started
 

@@ -31,6 +31,7 @@ class Settings:
     broker_url: str | None = None
     secret_key: str = DEFAULT_SECRET_KEY
     match_top_k: int = 20
+    match_block_size: int = 2048
     host: str = "127.0.0.1"
     port: int = 5000
 
@@ -92,6 +93,7 @@ class Settings:
             broker_url=broker_url,
             secret_key=secret_key or DEFAULT_SECRET_KEY,
             match_top_k=_positive_int(env, "GRANTMATCH_MATCH_TOP_K", 20),
+            match_block_size=_positive_int(env, "GRANTMATCH_MATCH_BLOCK_SIZE", 2048),
             host=env.get("GRANTMATCH_HOST", "127.0.0.1"),
             port=_positive_int(env, "GRANTMATCH_PORT", 5000),
         )

@@ -259,6 +259,9 @@ class Profile(Base):
         return self.availability == Availability.OPEN and self.consent_at is not None
 
 
+_FULL_RUN_IN_PROGRESS = "kind = 'full' AND status IN ('pending', 'running')"
+
+
 class MatchRun(Base):
     __tablename__ = "match_runs"
     __table_args__ = (
@@ -269,6 +272,14 @@ class MatchRun(Base):
             unique=True,
             sqlite_where=text("is_live"),
             postgresql_where=text("is_live"),
+        ),
+        # At most one full run in progress.
+        Index(
+            "uq_match_runs_full_in_progress",
+            "kind",
+            unique=True,
+            sqlite_where=text(_FULL_RUN_IN_PROGRESS),
+            postgresql_where=text(_FULL_RUN_IN_PROGRESS),
         ),
     )
 
@@ -284,6 +295,8 @@ class MatchRun(Base):
     vocabulary_size: Mapped[int | None]
     pair_count: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
+    blocks_total: Mapped[int] = mapped_column(default=0, server_default="0")
+    blocks_done: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -291,6 +304,51 @@ class MatchRun(Base):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class BlockStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RunBlock(Base):
+    """One block of a full run: the Japanese profiles of one field with ids in
+    [first_id, last_id], scored against every Canadian profile of that field."""
+
+    __tablename__ = "run_blocks"
+    __table_args__ = (UniqueConstraint("run_id", "field_id", "first_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"))
+    field_id: Mapped[int] = mapped_column(ForeignKey("fields.id", ondelete="RESTRICT"))
+    first_id: Mapped[int]
+    last_id: Mapped[int]
+    status: Mapped[BlockStatus] = mapped_column(
+        _enum(BlockStatus, "block_status"), default=BlockStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
+
+
+class BlockCandidate(Base):
+    """A block's scored pairs, kept until the run finishes: each Japanese profile's top k
+    ("row") and each Canadian profile's best k within the block ("column")."""
+
+    __tablename__ = "block_candidates"
+    __table_args__ = (Index(None, "run_id", "field_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"))
+    block_id: Mapped[int] = mapped_column(
+        ForeignKey("run_blocks.id", ondelete="CASCADE"), index=True
+    )
+    field_id: Mapped[int]
+    jp_profile_id: Mapped[int]
+    ca_profile_id: Mapped[int]
+    score: Mapped[float] = mapped_column(Float)
+    is_row: Mapped[bool] = mapped_column(Boolean)
 
 
 class MatcherModel(Base):

@@ -295,7 +295,7 @@ class TfidfMatcher:
             if not jp or not ca:
                 continue
             if self.aggregation == "concat":
-                problem = self._field_problem(docs, jp, ca, matrix)
+                problem = self.field_problem(docs, jp, ca, matrix)
                 pairs = problem.combine(
                     [problem.block(a, b) for a, b in problem.blocks(self.block_size)]
                 )
@@ -325,13 +325,15 @@ class TfidfMatcher:
             weights[a, b] = weights[b, a] = value
         return weights
 
-    def _field_problem(
+    def field_problem(
         self,
         docs: Sequence[ProfileDoc],
         jp: Sequence[int],
         ca: Sequence[int],
         matrix: sp.csr_matrix,
     ) -> FieldProblem:
+        """The top-k search of one field: rows ``jp`` against rows ``ca`` of ``matrix``
+        (positions in ``docs``), with pair-kind weights and exclusions."""
         excluded = None
         if self.exclusions:
             jp_position = {docs[i].id: n for n, i in enumerate(jp)}

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import db, schema
 from core.config import Settings
-from core.services import demo, matching
+from core.services import demo, runs
 
 TOP_K = 20
 
@@ -72,7 +72,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
     with db.session_scope() as session:
         demo.seed_demo(session)
     with db.session_scope() as session:
-        matching.run_full_rematch(session, top_k=settings.match_top_k)
+        runs.run_full_rematch(session, top_k=settings.match_top_k)
     yield bound
     bound.dispose()
 

@@ -17,6 +17,7 @@ from core.db import session_scope
 from core.errors import ConfigError, Conflict, InvalidInput
 from core.models import Role
 from core.services import accounts, demo, matching
+from core.services import runs as run_service
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,7 +76,7 @@ def seed_demo() -> None:
     else:
         click.echo(f"created {created} demo profiles; matching ...")
         with session_scope() as session:
-            run = matching.run_full_rematch(session, top_k=settings.match_top_k)
+            run = run_service.run_full_rematch(session, top_k=settings.match_top_k)
             click.echo(f"run {run.id} is live with {run.pair_count} pairs")
     _print_demo_logins()
 
@@ -108,7 +109,10 @@ def rematch(full: bool) -> None:
             tasks.full_rematch.apply_async(retry=False)
             click.echo("full rematch queued")
         else:
-            click.echo(f"run {tasks.full_rematch()} is live")
+            run_id = tasks.full_rematch()
+            click.echo(
+                f"run {run_id} is live" if run_id else "a full rematch is already in progress"
+            )
         return
     handled = dispatch_pending(settings)
     click.echo(f"{handled} rematch requests {'sent' if settings.uses_broker else 'processed'}")
@@ -124,9 +128,11 @@ def runs(limit: int) -> None:
         for run in matching.latest_runs(session, limit=limit):
             took = f"{run.duration_seconds:.1f}s" if run.duration_seconds is not None else "-"
             live = " live" if run.is_live else ""
+            blocks = f" blocks={run.blocks_done}/{run.blocks_total}" if run.blocks_total else ""
             click.echo(
                 f"{run.id:5d} {run.kind.value:11s} {run.status.value:10s}{live:5s} "
                 f"pairs={run.pair_count if run.pair_count is not None else '-'} took={took}"
+                f"{blocks}"
             )
 
 

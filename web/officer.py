@@ -60,5 +60,8 @@ def start_full_rematch() -> ResponseReturnValue:
         flash(_("A full rematch has started; the new pairs go live when it finishes."))
     else:
         run_id = tasks.full_rematch()
-        flash(_("Full rematch finished: run %(run)s is live.", run=run_id))
+        if run_id is None:
+            flash(_("A full rematch is already in progress."))
+        else:
+            flash(_("Full rematch finished: run %(run)s is live.", run=run_id))
     return redirect(url_for("officer.dashboard"))

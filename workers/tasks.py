@@ -1,16 +1,24 @@
-"""Background tasks: ids in, one unit of work, one service call. Idempotent (acks_late)."""
+"""Background tasks: ids in, one unit of work, one service call. Idempotent (acks_late).
+
+A full rematch is planned by one task, its blocks are scored by as many tasks (on any
+worker), and the task that scores the last block starts the one that makes the run live.
+Without a broker the same task functions run one after the other in this process.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from sqlalchemy.exc import OperationalError
 
 from core.db import session_scope
-from core.services import matching
+from core.errors import Conflict
+from core.services import matching, runs
 from workers import current_settings
 
 log = logging.getLogger(__name__)
+RETRIES = 5
 
 
 @shared_task(name="matching.rematch_profile")
@@ -24,9 +32,58 @@ def rematch_profile(request_id: int) -> bool:
 
 
 @shared_task(name="matching.full_rematch")
-def full_rematch() -> int:
-    """Refit and rematch every profile; returns the new live run's id."""
+def full_rematch() -> int | None:
+    """Plan a full rematch and hand out its blocks; returns the run id (None if one is
+    already in progress)."""
     settings = current_settings()
+    try:
+        with session_scope() as session:
+            run, block_ids = runs.plan_full_run(
+                session, top_k=settings.match_top_k, block_size=settings.match_block_size
+            )
+            run_id = run.id
+    except Conflict as error:
+        log.info("full rematch not started: %s", error)
+        return None
+    if not block_ids:
+        finish_run(run_id)
+    elif settings.uses_broker:
+        for block_id in block_ids:
+            score_block.apply_async((block_id,), retry=False)
+    else:
+        for block_id in block_ids:
+            score_block(block_id)
+    return run_id
+
+
+@shared_task(
+    name="matching.score_block",
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=RETRIES,
+)
+def score_block(self: object, block_id: int) -> None:
+    """Score one block of a full run; the last block starts the finish. Safe to run twice."""
+    settings = current_settings()
+    try:
+        with session_scope() as session:
+            run_id, last = runs.score_block(session, block_id=block_id)
+    except OperationalError:
+        raise  # transient: retried with backoff
+    except Exception as error:
+        with session_scope() as session:
+            runs.fail_block(session, block_id=block_id, error=repr(error))
+        raise
+    if last:
+        if settings.uses_broker:
+            finish_run.apply_async((run_id,), retry=False)
+        else:
+            finish_run(run_id)
+
+
+@shared_task(name="matching.finish_run", autoretry_for=(OperationalError,), retry_backoff=True)
+def finish_run(run_id: int) -> bool:
+    """Make a run whose blocks are all done live. Safe to run twice."""
     with session_scope() as session:
-        run = matching.run_full_rematch(session, top_k=settings.match_top_k)
-        return run.id
+        return runs.finish_run(session, run_id=run_id) is not None

@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import NotFound
@@ -25,9 +25,9 @@ from core.models import (
     utcnow,
 )
 from core.services import outbox
-from core.services.fields import get_field, list_fields
+from core.services.fields import get_field
 from matcher import ProfileDoc, TfidfMatcher
-from matcher.persist import IncompatibleModel, dumps, loads
+from matcher.persist import IncompatibleModel, loads
 from matcher.tfidf import rank_pairs
 
 log = logging.getLogger(__name__)
@@ -71,64 +71,26 @@ def latest_runs(session: Session, *, limit: int = 10) -> list[MatchRun]:
     return list(session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)))
 
 
-def run_full_rematch(session: Session, *, top_k: int) -> MatchRun:
-    """Refit on every matchable profile, write a new run and make it the live one.
-
-    The new run becomes live in the caller's unit of work, so readers see either the old
-    run or the complete new one.
-    """
-    run = MatchRun(
-        kind=RunKind.FULL,
-        status=RunStatus.RUNNING,
-        started_at=utcnow(),
-        parameters={"top_k": top_k},
-    )
-    session.add(run)
-    session.flush()
-    profiles = matchable_profiles(session)
-    field_ids = {f.code: f.id for f in list_fields(session)}
-    pair_count = 0
-    if profiles:
-        docs = [to_doc(p) for p in profiles]
-        matcher = TfidfMatcher(top_k=top_k).fit(docs)
-        run.parameters = matcher.get_params()
-        run.vocabulary_size = matcher.vocabulary_size_
-        session.add(MatcherModel(run_id=run.id, data=dumps(matcher)))
-        rows = [
-            {
-                "run_id": run.id,
-                "field_id": field_ids[pair.field],
-                "jp_profile_id": pair.jp_id,
-                "ca_profile_id": pair.ca_id,
-                "score": pair.score,
-                "rank_jp": pair.rank_jp,
-                "rank_ca": pair.rank_ca,
-                "terms": [list(term) for term in pair.terms],
-                "created_at": utcnow(),
-            }
-            for pair in matcher.match(docs)
-        ]
-        if rows:
-            session.execute(insert(Match), rows)
-        pair_count = len(rows)
-    previous = live_run(session)
-    if previous is not None:
-        previous.is_live = False
-        previous.status = RunStatus.SUPERSEDED
-        session.flush()
-    run.is_live = True
-    run.status = RunStatus.SUCCEEDED
-    run.pair_count = pair_count
-    run.finished_at = utcnow()
-    # Every pending request is answered by this run.
-    session.execute(
-        update(RematchRequest)
-        .where(RematchRequest.status.in_([RequestStatus.PENDING, RequestStatus.SENT]))
-        .where(RematchRequest.created_at <= run.started_at)
-        .values(status=RequestStatus.DONE, processed_at=utcnow())
-    )
-    log.info("full rematch run %s: %s profiles, %s pairs", run.id, len(profiles), pair_count)
-    return run
+def stored_matcher(session: Session, run: MatchRun) -> TfidfMatcher | None:
+    """The fitted matcher stored with ``run`` (cached per process), or None if it has
+    none or it was saved by an incompatible version."""
+    stamp = session.scalar(select(MatcherModel.created_at).where(MatcherModel.run_id == run.id))
+    if stamp is None:
+        return None
+    # Keyed by run and save time: a rolled-back run's id can come back (SQLite).
+    key = (run.id, stamp.isoformat())
+    if key not in _models:
+        stored = session.get(MatcherModel, run.id)
+        assert stored is not None
+        try:
+            fitted = loads(stored.data)
+        except IncompatibleModel as error:
+            log.warning("run %s: stored matcher unusable (%s)", run.id, error)
+            return None
+        if len(_models) >= 2:  # the live run's and the one being computed
+            _models.pop(next(iter(_models)))
+        _models[key] = fitted
+    return _models[key]
 
 
 def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRun | None:
@@ -213,23 +175,7 @@ def live_matcher(
 ) -> TfidfMatcher:
     """The live run's fitted matcher; refitted on ``docs`` if it is missing or was saved by
     an incompatible version (the next full run stores a fresh one)."""
-    stamp = session.scalar(select(MatcherModel.created_at).where(MatcherModel.run_id == live.id))
-    if stamp is not None:
-        # Keyed by run and save time: a rolled-back run's id can come back (SQLite).
-        key = (live.id, stamp.isoformat())
-        if key in _models:
-            return _models[key]
-        stored = session.get(MatcherModel, live.id)
-        assert stored is not None
-        try:
-            fitted = loads(stored.data)
-        except IncompatibleModel as error:
-            log.warning("run %s: stored matcher unusable (%s); refitting", live.id, error)
-        else:
-            _models.clear()  # only the live run's model is worth keeping
-            _models[key] = fitted
-            return fitted
-    return TfidfMatcher(top_k=top_k).fit(docs)
+    return stored_matcher(session, live) or TfidfMatcher(top_k=top_k).fit(docs)
 
 
 def _kth_scores(

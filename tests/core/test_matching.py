@@ -14,7 +14,7 @@ from core.models import (
     RequestStatus,
     RunStatus,
 )
-from core.services import matching, outbox
+from core.services import matching, outbox, runs
 from matcher.persist import loads
 from tests.conftest import TOP_K
 from tests.factories import make_profile
@@ -52,7 +52,7 @@ def test_live_run_pairs_are_cross_border_and_share_the_field(session: Session) -
 def test_full_rematch_supersedes_the_previous_live_run(session: Session) -> None:
     previous = matching.live_run(session)
     assert previous is not None
-    run = matching.run_full_rematch(session, top_k=TOP_K)
+    run = runs.run_full_rematch(session, top_k=TOP_K)
     assert matching.live_run(session) == run
     assert previous.status == RunStatus.SUPERSEDED and not previous.is_live
     assert session.scalar(select(func.count()).where(MatchRun.is_live.is_(True))) == 1

@@ -1,0 +1,288 @@
+"""Full rematches in blocks, so that several workers can share one.
+
+A run is planned (vocabulary fitted and stored, blocks listed), its blocks are scored in
+any order and on any machine (each writes its candidates in one transaction, a block
+written twice leaves one copy), and when every block is done one transaction turns the
+candidates into the run's pairs and makes it live. Until then readers see the previous
+live run; a block that fails for good fails the run and leaves the previous one live.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from core.errors import Conflict, NotFound
+from core.models import (
+    BlockCandidate,
+    BlockStatus,
+    Country,
+    Field,
+    Match,
+    MatcherModel,
+    MatchRun,
+    RematchRequest,
+    RequestStatus,
+    RunBlock,
+    RunKind,
+    RunStatus,
+    utcnow,
+)
+from core.services.fields import list_fields
+from core.services.matching import live_run, matchable_profiles, stored_matcher, to_doc
+from matcher import ProfileDoc, TfidfMatcher
+from matcher.persist import dumps
+from matcher.tfidf import rank_pairs
+
+log = logging.getLogger(__name__)
+DEFAULT_BLOCK_SIZE = 2048
+IN_PROGRESS = (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+def full_run_in_progress(session: Session) -> MatchRun | None:
+    """The full run being computed now, if any."""
+    return session.scalar(
+        select(MatchRun).where(MatchRun.kind == RunKind.FULL, MatchRun.status.in_(IN_PROGRESS))
+    )
+
+
+def plan_full_run(
+    session: Session, *, top_k: int, block_size: int = DEFAULT_BLOCK_SIZE
+) -> tuple[MatchRun, list[int]]:
+    """Fit and store the vocabulary on every matchable profile and list the blocks.
+
+    Returns the run and its block ids. Conflict if a full run is already in progress
+    (a unique partial index makes sure of it even under concurrency).
+    """
+    running = full_run_in_progress(session)
+    if running is not None:
+        raise Conflict(f"full rematch run {running.id} is already in progress")
+    run = MatchRun(
+        kind=RunKind.FULL,
+        status=RunStatus.RUNNING,
+        started_at=utcnow(),
+        parameters={"top_k": top_k, "block_size": block_size},
+    )
+    session.add(run)
+    session.flush()
+    docs = [to_doc(p) for p in matchable_profiles(session)]
+    if docs:
+        matcher = TfidfMatcher(top_k=top_k).fit(docs)
+        run.parameters = {**matcher.get_params(), "block_size": block_size}
+        run.vocabulary_size = matcher.vocabulary_size_
+        session.add(MatcherModel(run_id=run.id, data=dumps(matcher)))
+    blocks: list[RunBlock] = []
+    for field in list_fields(session):
+        japanese = [d.id for d in docs if d.country == Country.JP.value and field.code in d.fields]
+        has_partners = any(d.country == Country.CA.value and field.code in d.fields for d in docs)
+        if not japanese or not has_partners:
+            continue
+        for start in range(0, len(japanese), block_size):
+            chunk = japanese[start : start + block_size]
+            blocks.append(
+                RunBlock(run_id=run.id, field_id=field.id, first_id=chunk[0], last_id=chunk[-1])
+            )
+    session.add_all(blocks)
+    run.blocks_total = len(blocks)
+    session.flush()
+    return run, [b.id for b in blocks]
+
+
+def _field_docs(session: Session, field: Field) -> tuple[list[ProfileDoc], list[ProfileDoc]]:
+    docs = [to_doc(p) for p in matchable_profiles(session) if field in p.fields]
+    japanese = [d for d in docs if d.country == Country.JP.value]
+    canadian = [d for d in docs if d.country == Country.CA.value]
+    return japanese, canadian
+
+
+def score_block(session: Session, *, block_id: int) -> tuple[int, bool]:
+    """Score one block and store its candidates. Safe to run twice (a done block is
+    skipped; the block row is locked while it is scored).
+
+    Returns (run id, whether every block of the run is now done).
+    """
+    block = session.get(RunBlock, block_id, with_for_update=True)
+    if block is None:
+        raise NotFound(f"no run block {block_id}")
+    run = session.get(MatchRun, block.run_id)
+    assert run is not None
+    if block.status != BlockStatus.PENDING or run.status != RunStatus.RUNNING:
+        return run.id, False
+    block.attempts += 1
+    field = session.get(Field, block.field_id)
+    assert field is not None
+    matcher = stored_matcher(session, run)
+    japanese, canadian = _field_docs(session, field)
+    japanese = [d for d in japanese if block.first_id <= d.id <= block.last_id]
+    rows: list[dict[str, Any]] = []
+    if matcher is not None and japanese and canadian:
+        docs = japanese + canadian
+        problem = matcher.field_problem(
+            docs,
+            range(len(japanese)),
+            range(len(japanese), len(docs)),
+            matcher.transform(docs),
+        )
+        result = problem.block(0, len(japanese))
+        common = {"run_id": run.id, "block_id": block.id, "field_id": field.id}
+        for i, doc in enumerate(japanese):
+            for j, score in zip(result.row_index[i], result.row_score[i], strict=True):
+                if j >= 0:
+                    rows.append(
+                        common
+                        | {
+                            "jp_profile_id": doc.id,
+                            "ca_profile_id": canadian[int(j)].id,
+                            "score": float(score),
+                            "is_row": True,
+                        }
+                    )
+        for j, doc in enumerate(canadian):
+            for i, score in zip(result.col_index[j], result.col_score[j], strict=True):
+                if i >= 0:
+                    rows.append(
+                        common
+                        | {
+                            "jp_profile_id": japanese[int(i)].id,
+                            "ca_profile_id": doc.id,
+                            "score": float(score),
+                            "is_row": False,
+                        }
+                    )
+    session.execute(delete(BlockCandidate).where(BlockCandidate.block_id == block.id))
+    if rows:
+        session.execute(insert(BlockCandidate), rows)
+    block.status = BlockStatus.DONE
+    block.finished_at = utcnow()
+    session.execute(
+        update(MatchRun).where(MatchRun.id == run.id).values(blocks_done=MatchRun.blocks_done + 1)
+    )
+    session.flush()
+    session.refresh(run)
+    return run.id, run.blocks_done >= run.blocks_total
+
+
+def fail_block(session: Session, *, block_id: int, error: str) -> None:
+    """A block failed for good: fail its run; the previous live run stays live."""
+    block = session.get(RunBlock, block_id)
+    if block is None:
+        return
+    block.status = BlockStatus.FAILED
+    block.error = error
+    run = session.get(MatchRun, block.run_id)
+    if run is not None and run.status in IN_PROGRESS:
+        run.status = RunStatus.FAILED
+        run.error = f"block {block_id}: {error}"
+        run.finished_at = utcnow()
+    session.execute(delete(BlockCandidate).where(BlockCandidate.run_id == block.run_id))
+
+
+def finish_run(session: Session, *, run_id: int) -> MatchRun | None:
+    """Turn the candidates of a run whose blocks are all done into its pairs and make it
+    live. Safe to run twice; returns None while blocks are still pending."""
+    run = session.get(MatchRun, run_id, with_for_update=True)
+    if run is None:
+        raise NotFound(f"no run {run_id}")
+    if run.status != RunStatus.RUNNING:
+        return run
+    pending = session.scalar(
+        select(func.count())
+        .select_from(RunBlock)
+        .where(RunBlock.run_id == run.id, RunBlock.status != BlockStatus.DONE)
+    )
+    if pending:
+        return None
+    top_k = int(run.parameters.get("top_k", 20))
+    matcher = stored_matcher(session, run)
+    profiles = {p.id: p for p in matchable_profiles(session)}
+    pair_count = 0
+    if matcher is not None:
+        for field in list_fields(session):
+            scores = _field_pairs(session, run.id, field.id, top_k, set(profiles))
+            if not scores:
+                continue
+            ranks = rank_pairs(scores)
+            ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+            docs = {pid: to_doc(profiles[pid]) for pair, _ in ordered for pid in pair}
+            explained = matcher.explain_many([(docs[a], docs[b]) for (a, b), _ in ordered])
+            now = utcnow()
+            session.execute(
+                insert(Match),
+                [
+                    {
+                        "run_id": run.id,
+                        "field_id": field.id,
+                        "jp_profile_id": jp_id,
+                        "ca_profile_id": ca_id,
+                        "score": round(score, 6),
+                        "rank_jp": ranks[(jp_id, ca_id)][0],
+                        "rank_ca": ranks[(jp_id, ca_id)][1],
+                        "terms": [list(term) for term in terms],
+                        "created_at": now,
+                    }
+                    for ((jp_id, ca_id), score), terms in zip(ordered, explained, strict=True)
+                ],
+            )
+            pair_count += len(ordered)
+    session.execute(delete(BlockCandidate).where(BlockCandidate.run_id == run.id))
+    previous = live_run(session)
+    if previous is not None:
+        previous.is_live = False
+        previous.status = RunStatus.SUPERSEDED
+        session.flush()
+    run.is_live = True
+    run.status = RunStatus.SUCCEEDED
+    run.pair_count = pair_count
+    run.finished_at = utcnow()
+    # Requests made before the run started are answered by it.
+    session.execute(
+        update(RematchRequest)
+        .where(RematchRequest.status.in_([RequestStatus.PENDING, RequestStatus.SENT]))
+        .where(RematchRequest.created_at <= run.started_at)
+        .values(status=RequestStatus.DONE, processed_at=utcnow())
+    )
+    log.info("full rematch run %s is live: %s pairs", run.id, pair_count)
+    return run
+
+
+def _field_pairs(
+    session: Session, run_id: int, field_id: int, top_k: int, available: set[int]
+) -> dict[tuple[int, int], float]:
+    """Every Japanese profile's top k (from its block) united with every Canadian
+    profile's top k over all blocks, among profiles still matchable."""
+    scores: dict[tuple[int, int], float] = {}
+    columns: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for jp_id, ca_id, score, is_row in session.execute(
+        select(
+            BlockCandidate.jp_profile_id,
+            BlockCandidate.ca_profile_id,
+            BlockCandidate.score,
+            BlockCandidate.is_row,
+        ).where(BlockCandidate.run_id == run_id, BlockCandidate.field_id == field_id)
+    ):
+        if jp_id not in available or ca_id not in available:
+            continue
+        if is_row:
+            scores[(jp_id, ca_id)] = score
+        else:
+            columns[ca_id].append((-score, jp_id))
+    for ca_id, candidates in columns.items():
+        for negative, jp_id in sorted(candidates)[:top_k]:
+            scores[(jp_id, ca_id)] = -negative
+    return scores
+
+
+def run_full_rematch(
+    session: Session, *, top_k: int, block_size: int = DEFAULT_BLOCK_SIZE
+) -> MatchRun:
+    """Plan, score every block and finish, in this process and unit of work."""
+    run, block_ids = plan_full_run(session, top_k=top_k, block_size=block_size)
+    for block_id in block_ids:
+        score_block(session, block_id=block_id)
+    finished = finish_run(session, run_id=run.id)
+    assert finished is not None
+    return finished
