@@ -32,6 +32,7 @@ class Settings:
     secret_key: str = DEFAULT_SECRET_KEY
     match_top_k: int = 20
     match_block_size: int = 2048
+    run_retention_days: int = 30
     host: str = "127.0.0.1"
     port: int = 5000
 
@@ -94,6 +95,7 @@ class Settings:
             secret_key=secret_key or DEFAULT_SECRET_KEY,
             match_top_k=_positive_int(env, "GRANTMATCH_MATCH_TOP_K", 20),
             match_block_size=_positive_int(env, "GRANTMATCH_MATCH_BLOCK_SIZE", 2048),
+            run_retention_days=_positive_int(env, "GRANTMATCH_RUN_RETENTION_DAYS", 30),
             host=env.get("GRANTMATCH_HOST", "127.0.0.1"),
             port=_positive_int(env, "GRANTMATCH_PORT", 5000),
         )

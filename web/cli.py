@@ -6,6 +6,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -110,6 +111,7 @@ def rematch(full: bool) -> None:
             click.echo("full rematch queued")
         else:
             run_id = tasks.full_rematch()
+            dispatch_pending(settings)  # edits made during the run apply to the new one
             click.echo(
                 f"run {run_id} is live" if run_id else "a full rematch is already in progress"
             )
@@ -134,6 +136,19 @@ def runs(limit: int) -> None:
                 f"pairs={run.pair_count if run.pair_count is not None else '-'} took={took}"
                 f"{blocks}"
             )
+
+
+@cli.command("prune-runs")
+@_connected
+def prune_runs() -> None:
+    """Delete finished runs older than GRANTMATCH_RUN_RETENTION_DAYS (reviewed ones stay)."""
+    settings = _settings()
+    _require_schema(settings)
+    with session_scope() as session:
+        removed = run_service.prune_runs(
+            session, older_than=timedelta(days=settings.run_retention_days)
+        )
+    click.echo(f"{removed} old runs removed")
 
 
 @cli.command("create-user")

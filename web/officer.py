@@ -12,6 +12,7 @@ from core.services import fields as field_service
 from core.services import matching
 from web.auth import officer_required
 from workers import tasks
+from workers.dispatch import dispatch_pending
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 PAGE_SIZE = 50
@@ -60,6 +61,7 @@ def start_full_rematch() -> ResponseReturnValue:
         flash(_("A full rematch has started; the new pairs go live when it finishes."))
     else:
         run_id = tasks.full_rematch()
+        dispatch_pending(settings)  # edits made during the run apply to the new one
         if run_id is None:
             flash(_("A full rematch is already in progress."))
         else:

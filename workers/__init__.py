@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 from core import db
@@ -46,7 +47,12 @@ def create_celery(settings: Settings) -> Celery:
             "dispatch-rematch-requests": {"task": "outbox.dispatch", "schedule": 5.0},
             "nightly-full-rematch": {
                 "task": "matching.full_rematch",
-                "schedule": 24 * 3600.0,
+                # 03:00 UTC: 12:00 in Tokyo, 23:00 in Ottawa (summer time).
+                "schedule": crontab(hour=3, minute=0),
+            },
+            "daily-prune-runs": {
+                "task": "matching.prune_runs",
+                "schedule": crontab(hour=4, minute=0),
             },
         },
         timezone="UTC",

@@ -8,8 +8,9 @@ Without a broker the same task functions run one after the other in this process
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from sqlalchemy.exc import OperationalError
 
 from core.db import session_scope
@@ -56,24 +57,24 @@ def full_rematch() -> int | None:
     return run_id
 
 
-@shared_task(
-    name="matching.score_block",
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=RETRIES,
-)
-def score_block(self: object, block_id: int) -> None:
-    """Score one block of a full run; the last block starts the finish. Safe to run twice."""
+@shared_task(name="matching.score_block", bind=True, max_retries=RETRIES)
+def score_block(self: Task, block_id: int) -> None:  # type: ignore[type-arg]
+    """Score one block of a full run; the last block starts the finish. Safe to run twice.
+
+    Database errors are retried with exponential backoff; a block that still fails (or
+    fails otherwise) fails its run, which leaves the previous live run in place.
+    """
     settings = current_settings()
     try:
         with session_scope() as session:
             run_id, last = runs.score_block(session, block_id=block_id)
-    except OperationalError:
-        raise  # transient: retried with backoff
+    except OperationalError as error:
+        if not self.request.called_directly and self.request.retries < RETRIES:
+            raise self.retry(exc=error, countdown=2**self.request.retries) from error
+        _fail_block(block_id, error)
+        raise
     except Exception as error:
-        with session_scope() as session:
-            runs.fail_block(session, block_id=block_id, error=repr(error))
+        _fail_block(block_id, error)
         raise
     if last:
         if settings.uses_broker:
@@ -82,8 +83,22 @@ def score_block(self: object, block_id: int) -> None:
             finish_run(run_id)
 
 
+def _fail_block(block_id: int, error: Exception) -> None:
+    log.error("block %s failed for good: %r", block_id, error)
+    with session_scope() as session:
+        runs.fail_block(session, block_id=block_id, error=repr(error))
+
+
 @shared_task(name="matching.finish_run", autoretry_for=(OperationalError,), retry_backoff=True)
 def finish_run(run_id: int) -> bool:
     """Make a run whose blocks are all done live. Safe to run twice."""
     with session_scope() as session:
         return runs.finish_run(session, run_id=run_id) is not None
+
+
+@shared_task(name="matching.prune_runs")
+def prune_runs() -> int:
+    """Delete finished runs past the retention period; returns how many."""
+    settings = current_settings()
+    with session_scope() as session:
+        return runs.prune_runs(session, older_than=timedelta(days=settings.run_retention_days))

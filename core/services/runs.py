@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -27,6 +28,7 @@ from core.models import (
     MatchRun,
     RematchRequest,
     RequestStatus,
+    Review,
     RunBlock,
     RunKind,
     RunStatus,
@@ -238,12 +240,18 @@ def finish_run(session: Session, *, run_id: int) -> MatchRun | None:
     run.status = RunStatus.SUCCEEDED
     run.pair_count = pair_count
     run.finished_at = utcnow()
-    # Requests made before the run started are answered by it.
+    # Requests made before the run started are answered by it; those made since may have
+    # been applied to the old live run (or read half-way by a block), so they apply again.
     session.execute(
         update(RematchRequest)
         .where(RematchRequest.status.in_([RequestStatus.PENDING, RequestStatus.SENT]))
         .where(RematchRequest.created_at <= run.started_at)
         .values(status=RequestStatus.DONE, processed_at=utcnow())
+    )
+    session.execute(
+        update(RematchRequest)
+        .where(RematchRequest.created_at > run.started_at)
+        .values(status=RequestStatus.PENDING, sent_at=None, processed_at=None)
     )
     log.info("full rematch run %s is live: %s pairs", run.id, pair_count)
     return run
@@ -286,3 +294,26 @@ def run_full_rematch(
     finished = finish_run(session, run_id=run.id)
     assert finished is not None
     return finished
+
+
+def prune_runs(session: Session, *, older_than: timedelta) -> int:
+    """Delete finished runs (and their pairs) older than ``older_than``; returns how many.
+
+    The live run, runs in progress and runs whose pairs carry officers' reviews are kept.
+    """
+    cutoff = utcnow() - older_than
+    reviewed = select(Match.run_id).join(Review, Review.match_id == Match.id).distinct()
+    doomed = list(
+        session.scalars(
+            select(MatchRun.id).where(
+                MatchRun.is_live.is_(False),
+                MatchRun.status.not_in(IN_PROGRESS),
+                MatchRun.created_at < cutoff,
+                MatchRun.id.not_in(reviewed),
+            )
+        )
+    )
+    if doomed:
+        session.execute(delete(Match).where(Match.run_id.in_(doomed)))
+        session.execute(delete(MatchRun).where(MatchRun.id.in_(doomed)))
+    return len(doomed)

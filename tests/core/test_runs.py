@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict
-from core.models import BlockCandidate, Match, MatchRun, RunStatus
-from core.services import matching, runs
+from core.models import (
+    BlockCandidate,
+    Country,
+    Decision,
+    Match,
+    MatchRun,
+    RequestStatus,
+    Review,
+    RunKind,
+    RunStatus,
+)
+from core.services import matching, outbox, runs
 from matcher import TfidfMatcher
 from tests.conftest import TOP_K
+from tests.factories import make_profile
 
 
 def _live_pairs(session: Session) -> set[tuple[str, int, int, float, int, int]]:
@@ -81,3 +94,44 @@ def test_a_failed_block_fails_the_run_and_leaves_the_previous_one_live(
     # A failed run no longer blocks the next one.
     assert runs.plan_full_run(session, top_k=TOP_K)[0].id != run.id
     assert session.get(MatchRun, run.id) is not None
+
+
+def test_edits_during_a_full_run_apply_again_once_it_is_live(session: Session) -> None:
+    run, block_ids = runs.plan_full_run(session, top_k=TOP_K, block_size=50)
+    # An edit arrives while the blocks are being scored and is applied to the old run.
+    edited = make_profile(
+        session,
+        country=Country.CA,
+        summary="Cryogenic CMOS control chips for spin qubit arrays in silicon foundries",
+        fields=["quantum"],
+    )
+    request = outbox.request_rematch(session, profile_id=edited.id, reason="profile_updated")
+    request.created_at = run.started_at + timedelta(seconds=1)  # type: ignore[operator]
+    matching.process_rematch_request(session, request_id=request.id, top_k=TOP_K)
+    assert request.status == RequestStatus.DONE
+    for block_id in block_ids:
+        runs.score_block(session, block_id=block_id)
+    runs.finish_run(session, run_id=run.id)
+    session.refresh(request)
+    assert request.status == RequestStatus.PENDING  # to be applied to the new live run
+    matching.process_rematch_request(session, request_id=request.id, top_k=TOP_K)
+    assert session.scalar(
+        select(func.count()).where(Match.run_id == run.id, Match.ca_profile_id == edited.id)
+    )
+
+
+def test_prune_runs_keeps_the_live_reviewed_and_recent_runs(session: Session) -> None:
+    live = matching.live_run(session)
+    assert live is not None
+    first = runs.run_full_rematch(session, top_k=TOP_K)
+    second = runs.run_full_rematch(session, top_k=TOP_K)
+    reviewed_match = session.scalar(select(Match).where(Match.run_id == first.id).limit(1))
+    assert reviewed_match is not None
+    session.add(Review(match_id=reviewed_match.id, decision=Decision.SHORTLIST))
+    session.flush()
+    assert runs.prune_runs(session, older_than=timedelta(days=1)) == 0  # all recent
+    removed = runs.prune_runs(session, older_than=timedelta(seconds=-60))
+    remaining = set(session.scalars(select(MatchRun.id).where(MatchRun.kind == RunKind.FULL)))
+    assert second.id in remaining and first.id in remaining
+    assert live.id not in remaining
+    assert removed >= 1

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
-from core.models import Country, MatchRun, RematchRequest, RequestStatus
-from core.services import matching
+from core.models import Country, MatchRun, RematchRequest, RequestStatus, RunStatus
+from core.services import matching, runs
 from tests.factories import make_profile
 from workers import tasks
 from workers.dispatch import dispatch_pending
@@ -49,3 +50,26 @@ def test_dispatch_without_a_broker_runs_pending_requests_in_process(
         select(RematchRequest).where(RematchRequest.status == RequestStatus.PENDING)
     ).all()
     assert pending == []
+
+
+def test_a_block_task_that_fails_fails_its_run(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = matching.live_run(session)
+    run, block_ids = runs.plan_full_run(session, top_k=20, block_size=50)
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(runs, "score_block", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        tasks.score_block(block_ids[0])
+    session.refresh(run)
+    assert run.status == RunStatus.FAILED
+    assert "disk full" in (run.error or "")
+    assert matching.live_run(session) == before
+
+
+def test_full_rematch_task_refuses_a_second_run_in_progress(session: Session) -> None:
+    runs.plan_full_run(session, top_k=20)
+    assert tasks.full_rematch() is None
