@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from kombu.exceptions import OperationalError
 
 from core.db import session_scope
 from core.services import fields as field_service
@@ -57,7 +58,11 @@ def field_pairs(code: str) -> ResponseReturnValue:
 def start_full_rematch() -> ResponseReturnValue:
     settings = current_app.config["GRANTMATCH"]
     if settings.uses_broker:
-        tasks.full_rematch.apply_async(retry=False)
+        try:
+            tasks.full_rematch.apply_async(retry=False)
+        except OperationalError:
+            flash(_("The task queue is unavailable; please try again in a few minutes."), "error")
+            return redirect(url_for("officer.dashboard"))
         flash(_("A full rematch has started; the new pairs go live when it finishes."))
     else:
         run_id = tasks.full_rematch()

@@ -116,6 +116,20 @@ def worker(
     return _environment(worker_database[0], broker_url, tmp_path)
 
 
+def _grantmatch(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the command line as an operator would; it must succeed."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "grantmatch"), *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def _wait_for(condition: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -146,15 +160,7 @@ def test_worker_process_rematches_a_saved_profile(
         )
         new_id = new.id
 
-    dispatched = subprocess.run(
-        [str(Path(sys.executable).parent / "grantmatch"), "rematch"],
-        cwd=PROJECT_ROOT,
-        env=worker,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert dispatched.returncode == 0, dispatched.stderr
+    dispatched = _grantmatch(["rematch"], worker)
     assert "1 rematch requests sent" in dispatched.stdout
 
     def processed() -> bool:
@@ -184,15 +190,7 @@ def test_two_workers_share_a_full_rematch(
     small_blocks = {"GRANTMATCH_MATCH_BLOCK_SIZE": "8"}
     logs = [start_worker(**small_blocks), start_worker(**small_blocks)]
     env = _environment(url, broker_url, tmp_path) | small_blocks
-    started = subprocess.run(
-        [str(Path(sys.executable).parent / "grantmatch"), "rematch", "--full"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert started.returncode == 0, started.stderr
+    started = _grantmatch(["rematch", "--full"], env)
     assert "queued" in started.stdout
 
     def finished() -> bool:
