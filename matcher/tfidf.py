@@ -162,10 +162,6 @@ class TfidfMatcher:
         keep = self._fit_counts(counts)
         return self._weight(counts.matrix, counts.lengths, keep=keep)
 
-    def fit_match(self, docs: Sequence[ProfileDoc]) -> list[PairScore]:
-        """``fit`` then ``match`` on the same profiles."""
-        return self.fit(docs).match(docs)
-
     def _fit_counts(self, counts: Counts) -> NDArray[np.int64]:
         """Set the vocabulary from counted documents; returns the kept columns."""
         n_docs = counts.matrix.shape[0]

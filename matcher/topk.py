@@ -291,20 +291,3 @@ def mutual_topk(
 ) -> dict[tuple[int, int], float]:
     """The union of each left row's top k and each right row's top k, as {(i, j): score}."""
     return FieldProblem(left, right, k=k).mutual_topk(block_size)
-
-
-def row_topk(
-    left: sp.csr_matrix, right: sp.csr_matrix, k: int, block_size: int = 4096
-) -> list[tuple[int, IntArray, FloatArray]]:
-    """(row, columns, scores) with the k best positive scores of each left row."""
-    problem = FieldProblem(left, right, k=k)
-    out: list[tuple[int, IntArray, FloatArray]] = []
-    for start, stop in problem.blocks(block_size):
-        result = problem.block(start, stop)
-        for offset in range(stop - start):
-            keep = result.row_index[offset] >= 0
-            if keep.any():
-                out.append(
-                    (start + offset, result.row_index[offset][keep], result.row_score[offset][keep])
-                )
-    return out

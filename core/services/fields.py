@@ -20,12 +20,3 @@ def get_field(session: Session, code: str) -> Field:
     if field is None:
         raise NotFound(f"no MOC field {code!r}")
     return field
-
-
-def fields_by_code(session: Session, codes: list[str]) -> list[Field]:
-    """The fields named by ``codes``; InvalidInput-free: NotFound names the first unknown."""
-    found = {f.code: f for f in list_fields(session)}
-    missing = [code for code in codes if code not in found]
-    if missing:
-        raise NotFound(f"no MOC field {missing[0]!r}")
-    return [found[code] for code in codes]

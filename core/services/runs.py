@@ -131,30 +131,24 @@ def score_block(session: Session, *, block_id: int) -> tuple[int, bool]:
         )
         result = problem.block(0, len(japanese))
         common = {"run_id": run.id, "block_id": block.id, "field_id": field.id}
+
+        def candidate(jp_id: int, ca_id: int, score: float, is_row: bool) -> dict[str, Any]:
+            return common | {
+                "jp_profile_id": jp_id,
+                "ca_profile_id": ca_id,
+                "score": score,
+                "is_row": is_row,
+            }
+
+        # Each Japanese profile's top k, then each Canadian profile's best k in this block.
         for i, doc in enumerate(japanese):
             for j, score in zip(result.row_index[i], result.row_score[i], strict=True):
                 if j >= 0:
-                    rows.append(
-                        common
-                        | {
-                            "jp_profile_id": doc.id,
-                            "ca_profile_id": canadian[int(j)].id,
-                            "score": float(score),
-                            "is_row": True,
-                        }
-                    )
+                    rows.append(candidate(doc.id, canadian[int(j)].id, float(score), True))
         for j, doc in enumerate(canadian):
             for i, score in zip(result.col_index[j], result.col_score[j], strict=True):
                 if i >= 0:
-                    rows.append(
-                        common
-                        | {
-                            "jp_profile_id": japanese[int(i)].id,
-                            "ca_profile_id": doc.id,
-                            "score": float(score),
-                            "is_row": False,
-                        }
-                    )
+                    rows.append(candidate(japanese[int(i)].id, doc.id, float(score), False))
     session.execute(delete(BlockCandidate).where(BlockCandidate.block_id == block.id))
     if rows:
         session.execute(insert(BlockCandidate), rows)
