@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -35,6 +36,14 @@ class Settings:
     run_retention_days: int = 30
     host: str = "127.0.0.1"
     port: int = 5000
+    # Seconds before Redis hands an unacknowledged task (its worker died) to another worker.
+    task_visibility_timeout: int = 3600
+    # Outgoing mail: SMTP when set (smtp://user:password@host:587, smtps://... for TLS),
+    # else every message is written to the instance's mail folder.
+    smtp_url: str | None = None
+    mail_sender: str = "Japan–Canada Partner Matching <no-reply@grantmatch.example>"
+    # Where links in emails point (the address people reach the web app at).
+    base_url: str = "http://127.0.0.1:5000"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -98,6 +107,10 @@ class Settings:
             run_retention_days=_positive_int(env, "GRANTMATCH_RUN_RETENTION_DAYS", 30),
             host=env.get("GRANTMATCH_HOST", "127.0.0.1"),
             port=_positive_int(env, "GRANTMATCH_PORT", 5000),
+            task_visibility_timeout=_positive_int(env, "GRANTMATCH_TASK_VISIBILITY_TIMEOUT", 3600),
+            smtp_url=_smtp_url(env),
+            mail_sender=env.get("GRANTMATCH_MAIL_SENDER", "").strip() or cls.mail_sender,
+            base_url=_base_url(env),
         )
 
 
@@ -112,6 +125,32 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name}: must be positive, got {value}")
     return value
+
+
+def _smtp_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("GRANTMATCH_SMTP_URL", "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            "GRANTMATCH_SMTP_URL: expected smtp://user:password@host:587 or smtps://host:465, "
+            f"got {parts.scheme or 'no'} scheme"
+        )
+    return raw
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    raw = env.get("GRANTMATCH_BASE_URL", "").strip().rstrip("/")
+    if not raw:
+        port = env.get("GRANTMATCH_PORT", "").strip() or "5000"
+        return f"http://127.0.0.1:{port}"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"GRANTMATCH_BASE_URL: expected an address such as https://match.example.org, got {raw!r}"
+        )
+    return raw
 
 
 def _normalise_database_url(raw: str) -> str:

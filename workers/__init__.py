@@ -42,7 +42,7 @@ def create_celery(settings: Settings) -> Celery:
         accept_content=["json"],
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options={"visibility_timeout": settings.task_visibility_timeout},
         beat_schedule={
             "dispatch-rematch-requests": {"task": "outbox.dispatch", "schedule": 5.0},
             "nightly-full-rematch": {
