@@ -15,7 +15,7 @@ COPY workers ./workers
 COPY migrations ./migrations
 COPY babel.cfg ./
 RUN pip install -e . \
-    && pybabel compile -d web/translations \
+    && pybabel compile -d core/translations \
     && useradd --system --home /srv grantmatch \
     && mkdir -p /srv/instance && chown grantmatch /srv/instance
 USER grantmatch

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-CATALOGS := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
+CATALOGS := $(wildcard core/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
 .PHONY: run test install lint format clean messages
@@ -23,9 +23,9 @@ install: $(STAMP) $(COMPILED)
 
 # After changing interface strings: extract them and merge into the catalogs.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k Message -o core/translations/messages.pot \
 		--no-location --omit-header --sort-output .
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
 
 run: install
 	$(BIN)/grantmatch migrate

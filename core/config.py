@@ -148,7 +148,8 @@ def _base_url(env: Mapping[str, str]) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
-            f"GRANTMATCH_BASE_URL: expected an address such as https://match.example.org, got {raw!r}"
+            "GRANTMATCH_BASE_URL: expected an address such as https://match.example.org, "
+            f"got {raw!r}"
         )
     return raw
 

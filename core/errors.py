@@ -1,5 +1,23 @@
 """Domain errors that the adapters (web, CLI, workers) map to their own way of failing."""
 
+from __future__ import annotations
+
+from typing import Any
+
+
+class Message(str):
+    """A message in English that remembers its catalog id and placeholders, so that an
+    adapter can show it in the reader's language (extracted by the ``Message`` keyword)."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Message:
+        message = super().__new__(cls, msgid % params if params else msgid)
+        message.msgid = msgid
+        message.params = params
+        return message
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose."""

@@ -157,6 +157,51 @@ class ReasonCode(enum.StrEnum):
     OTHER = "other"
 
 
+class PartnerKind(enum.StrEnum):
+    """The kinds of partner a profile says it looks for."""
+
+    RESEARCHER = "researcher"
+    STARTUP = "startup"
+    SME = "sme"
+    LARGE_COMPANY = "large_company"
+
+
+class DigestFrequency(enum.StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    NEVER = "never"
+
+
+class ConsentAction(enum.StrEnum):
+    GIVEN = "given"
+    WITHDRAWN = "withdrawn"
+
+
+class InterestState(enum.StrEnum):
+    INTERESTED = "interested"
+    NOT_NOW = "not_now"
+    SAVED = "saved"
+
+
+class DeclineReason(enum.StrEnum):
+    OFF_TOPIC = "off_topic"
+    NOT_THE_RIGHT_TIME = "not_the_right_time"
+    NO_CAPACITY = "no_capacity"
+    ALREADY_IN_CONTACT = "already_in_contact"
+    OTHER = "other"
+
+
+class IntroductionStatus(enum.StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    INTRODUCED = "introduced"
+
+
+class EmailStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class RequestStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -175,6 +220,14 @@ class User(Base):
     locale: Mapped[Locale] = mapped_column(_enum(Locale, "locale"), default=Locale.EN)
     email_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    digest_frequency: Mapped[DigestFrequency] = mapped_column(
+        _enum(DigestFrequency, "digest_frequency"),
+        default=DigestFrequency.WEEKLY,
+        server_default=DigestFrequency.WEEKLY.value,
+    )
+    last_digest_at: Mapped[datetime | None]
+    # When the registrant last opened "My matches" (for "only new since my last visit").
+    matches_seen_at: Mapped[datetime | None]
 
     profiles: Mapped[list[Profile]] = relationship(back_populates="owner")
 
@@ -246,6 +299,7 @@ class Profile(Base):
     )
     consent_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(40))
+    orcid: Mapped[str | None] = mapped_column(String(19))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -386,11 +440,93 @@ class Match(Base):
     # [[Japanese side's words, Canadian side's words], ...], most contributing first.
     terms: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When this pair was first proposed, carried over from run to run.
+    first_proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     run: Mapped[MatchRun] = relationship()
     field: Mapped[Field] = relationship()
     jp_profile: Mapped[Profile] = relationship(foreign_keys=[jp_profile_id])
     ca_profile: Mapped[Profile] = relationship(foreign_keys=[ca_profile_id])
+
+
+class ConsentEvent(Base):
+    """A consent to cross-border sharing given or withdrawn, with the notice shown."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[ConsentAction] = mapped_column(_enum(ConsentAction, "consent_action"))
+    notice_version: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Interest(Base):
+    """What one profile said about a proposed partner: interested, not now, or saved."""
+
+    __tablename__ = "interests"
+    __table_args__ = (UniqueConstraint("profile_id", "partner_profile_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    partner_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[InterestState] = mapped_column(_enum(InterestState, "interest_state"))
+    reason_code: Mapped[DeclineReason | None] = mapped_column(
+        _enum(DeclineReason, "decline_reason")
+    )
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Introduction(Base):
+    """Both sides said interested: their names and contact details are shared."""
+
+    __tablename__ = "introductions"
+    __table_args__ = (UniqueConstraint("jp_profile_id", "ca_profile_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jp_profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    ca_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[IntroductionStatus] = mapped_column(
+        _enum(IntroductionStatus, "introduction_status")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    introduced_at: Mapped[datetime | None]
+    approved_by: Mapped[int | None]
+
+    jp_profile: Mapped[Profile] = relationship(foreign_keys=[jp_profile_id])
+    ca_profile: Mapped[Profile] = relationship(foreign_keys=[ca_profile_id])
+
+
+class OutgoingEmail(Base):
+    """Mail outbox: written in the transaction that causes the message, delivered after."""
+
+    __tablename__ = "outgoing_emails"
+    __table_args__ = (Index(None, "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Not a foreign key: who it was for is kept only as long as the account (deleted with it).
+    user_id: Mapped[int | None] = mapped_column(index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(40))
+    locale: Mapped[Locale] = mapped_column(_enum(Locale, "locale"))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[EmailStatus] = mapped_column(
+        _enum(EmailStatus, "email_status"), default=EmailStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
 
 
 class Review(Base):

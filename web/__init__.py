@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, render_template, request, session
-from flask_babel import Babel, format_datetime, format_decimal, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 import workers
+from core import i18n
 from core.config import Settings
-from core.errors import NotFound, PermissionDenied
+from core.errors import Message, NotFound, PermissionDenied
+from core.regions import region_name
+from core.services import accounts
+from core.services.consent import NOTICE_VERSION
 from web.auth import login_manager
 
 LOCALES = ("en", "ja", "fr")
@@ -31,6 +36,13 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or "en"
 
 
+def translate(message: str) -> str:
+    """A message from the services in the reader's language (see core.errors.Message)."""
+    if isinstance(message, Message):
+        return str(_(message.msgid, **message.params))
+    return str(_(message))
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the web app for ``settings`` (read from the environment when not given)."""
     settings = settings or Settings.from_env()
@@ -44,6 +56,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.is_production,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.is_production,
+        BABEL_TRANSLATION_DIRECTORIES=str(i18n.TRANSLATIONS_DIR),
     )
     workers.configure(settings)
     if settings.uses_broker:
@@ -55,13 +69,28 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals.update(
         get_locale=lambda: str(get_locale() or "en"),
         format_datetime=format_datetime,
+        format_date=format_date,
         format_decimal=format_decimal,
+        region_name=lambda code: region_name(code, str(get_locale() or "en")),
+        tr=translate,
+        password_rules=accounts.PASSWORD_RULES,
+        notice_version=NOTICE_VERSION,
     )
 
-    from web import auth, matches, officer, pages, profiles
+    @app.context_processor
+    def mailbox_link() -> dict[str, Any]:
+        from web.mailbox import is_available
 
-    for blueprint in (pages.bp, auth.bp, profiles.bp, matches.bp, officer.bp):
+        return {"mailbox_available": is_available()}
+
+    from web import account, auth, mailbox, matches, officer, pages, profiles
+
+    blueprints = (pages.bp, auth.bp, account.bp, profiles.bp, matches.bp, officer.bp, mailbox.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    # Mail clients' one-click unsubscribe (RFC 8058) posts without a CSRF token; the
+    # signed link is the proof instead.
+    csrf.exempt(account.unsubscribe)
     _register_error_pages(app)
 
     @app.before_request

@@ -1,4 +1,4 @@
-"""Logging in and out."""
+"""Accounts in the browser: log in and out, register, verify the address, reset the password."""
 
 from __future__ import annotations
 
@@ -9,16 +9,26 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from core.db import session_scope
-from core.models import Role, User
+from core.errors import Conflict, InvalidInput
+from core.models import Locale, Role, User
 from core.services import accounts
+from web.support import acting_user, hand_over, links, show_errors
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -37,10 +47,18 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
     role: str
     locale: str
     display_name: str
+    verified: bool = False
 
     @classmethod
     def of(cls, user: User) -> SignedInUser:
-        return cls(user.id, user.email, user.role.value, user.locale.value, user.display_name)
+        return cls(
+            user.id,
+            user.email,
+            user.role.value,
+            user.locale.value,
+            user.display_name,
+            user.email_verified_at is not None,
+        )
 
     @property
     def is_officer(self) -> bool:
@@ -107,3 +125,156 @@ def logout() -> ResponseReturnValue:
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("pages.home"))
+
+
+LANGUAGE_CHOICES = [("en", "English"), ("ja", "日本語"), ("fr", "Français")]
+
+
+class RegisterForm(FlaskForm):  # type: ignore[misc]
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=accounts.MAX_PASSWORD_LENGTH)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    locale = SelectField(_l("Language for emails and pages"), choices=LANGUAGE_CHOICES)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.locale.data = str(get_locale() or "en")
+    if not form.validate_on_submit():
+        return render_template("register.html", form=form), 400 if form.errors else 200
+    try:
+        with session_scope() as session:
+            user = accounts.register(
+                session,
+                email=form.email.data or "",
+                password=form.password.data or "",
+                display_name=form.display_name.data or "",
+                locale=Locale(form.locale.data),
+                links=links(),
+            )
+            signed_in = SignedInUser.of(user)
+    except InvalidInput as error:
+        show_errors(form, error)
+        return render_template("register.html", form=form), 400
+    except Conflict:
+        form.email.errors.append(
+            _("An account already uses this address. Log in, or reset your password.")
+        )
+        return render_template("register.html", form=form), 409
+    hand_over()
+    login_user(signed_in)
+    session_locale_reset()
+    return redirect(url_for("auth.verify_pending"))
+
+
+def session_locale_reset() -> None:
+    # The account's language now decides; forget a ?lang= choice made before registering.
+    from flask import session as browser_session
+
+    browser_session.pop("locale", None)
+
+
+@bp.route("/verify")
+@login_required
+def verify_pending() -> ResponseReturnValue:
+    if current_user.verified:
+        return redirect(url_for("profiles.mine"))
+    return render_template("verify_pending.html")
+
+
+@bp.route("/verify/resend", methods=["POST"])
+@login_required
+def resend_verification() -> ResponseReturnValue:
+    with session_scope() as session:
+        user = acting_user(session)
+        if user.email_verified_at is None:
+            accounts.queue_verification(session, user, links())
+    hand_over()
+    flash(_("We sent the link again. It works for 3 days."))
+    return redirect(url_for("auth.verify_pending"))
+
+
+@bp.route("/verify/<token>")
+def verify_email(token: str) -> ResponseReturnValue:
+    try:
+        with session_scope() as session:
+            user = accounts.verify_email(session, token=token, links=links())
+            signed_in = SignedInUser.of(user)
+    except InvalidInput as error:
+        expired = error.errors.get("token") == "expired"
+        message = (
+            _("This link has expired. Log in and ask for a new one.")
+            if expired
+            else _("This link is not valid. Check that you copied it whole.")
+        )
+        return render_template("error.html", status=400, message=message), 400
+    except Conflict:
+        message = _("Another account uses this address now.")
+        return render_template("error.html", status=409, message=message), 409
+    if current_user.is_authenticated and current_user.id == signed_in.id:
+        login_user(signed_in)  # refresh what the session knows
+    flash(_("Your email address is confirmed."))
+    if current_user.is_authenticated:
+        return redirect(url_for("profiles.mine"))
+    return redirect(url_for("auth.login"))
+
+
+class ForgotForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotForm()
+    if not form.validate_on_submit():
+        return render_template("forgot.html", form=form), 400 if form.errors else 200
+    with session_scope() as session:
+        accounts.request_password_reset(session, email=form.email.data or "", links=links())
+    hand_over()
+    # The same answer whether or not an account exists: addresses cannot be probed.
+    flash(_("If an account uses this address, we sent it a link to choose a new password."))
+    return redirect(url_for("auth.login"))
+
+
+class ResetForm(FlaskForm):  # type: ignore[misc]
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=accounts.MAX_PASSWORD_LENGTH)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    form = ResetForm()
+    try:
+        with session_scope() as session:
+            accounts.user_for_reset(session, token=token, links=links())
+    except InvalidInput:
+        message = _("This link is not valid any more. Ask for a new one.")
+        return render_template("error.html", status=400, message=message), 400
+    if not form.validate_on_submit():
+        return render_template("reset.html", form=form), 400 if form.errors else 200
+    try:
+        with session_scope() as session:
+            accounts.reset_password(
+                session, token=token, new_password=form.new_password.data or "", links=links()
+            )
+    except InvalidInput as error:
+        show_errors(form, error)
+        return render_template("reset.html", form=form), 400
+    logout_user()
+    flash(_("Your password is changed. Log in with the new one."))
+    return redirect(url_for("auth.login"))

@@ -32,7 +32,9 @@ def current_settings() -> Settings:
 def create_celery(settings: Settings) -> Celery:
     """A Celery app on the configured Redis broker, with the service's task defaults."""
     app = Celery(
-        "grantmatch", broker=settings.broker_url, include=["workers.tasks", "workers.dispatch"]
+        "grantmatch",
+        broker=settings.broker_url,
+        include=["workers.tasks", "workers.dispatch", "workers.mail"],
     )
     app.conf.update(
         task_acks_late=True,
@@ -45,6 +47,9 @@ def create_celery(settings: Settings) -> Celery:
         broker_transport_options={"visibility_timeout": settings.task_visibility_timeout},
         beat_schedule={
             "dispatch-rematch-requests": {"task": "outbox.dispatch", "schedule": 5.0},
+            "deliver-mail": {"task": "mail.deliver", "schedule": 10.0},
+            # Hourly: each registrant's digest goes out once its day or week has passed.
+            "send-digests": {"task": "mail.send_digests", "schedule": crontab(minute=15)},
             "nightly-full-rematch": {
                 "task": "matching.full_rematch",
                 # 03:00 UTC: 12:00 in Tokyo, 23:00 in Ottawa (summer time).

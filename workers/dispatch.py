@@ -9,7 +9,7 @@ from celery import shared_task
 from core.config import Settings
 from core.db import session_scope
 from core.services import outbox
-from workers import current_settings, tasks
+from workers import current_settings, mail, tasks
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +44,17 @@ def dispatch_pending(settings: Settings, *, limit: int = 500) -> int:
 def dispatch() -> int:
     """Beat task: send pending rematch requests to the broker."""
     return dispatch_pending(current_settings())
+
+
+def after_commit(settings: Settings) -> None:
+    """What a web request runs once its unit of work is committed: hand over the rematch
+    requests and the mail it queued (in-process on the embedded default). With a broker,
+    anything the broker refuses now is picked up by the beat tasks."""
+    dispatch_pending(settings)
+    if not settings.uses_broker:
+        mail.deliver_pending_mail(settings)
+        return
+    try:
+        mail.deliver_mail.apply_async(retry=False)
+    except Exception:  # the broker is down; the beat task delivers the mail later
+        log.warning("broker unavailable; queued mail will be delivered by the beat task")

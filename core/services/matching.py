@@ -117,6 +117,9 @@ def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRu
             or_(Match.jp_profile_id == profile_id, Match.ca_profile_id == profile_id),
         )
     ).all()
+    first_proposed = {
+        (m.field_id, m.jp_profile_id, m.ca_profile_id): m.first_proposed_at for m in old
+    }
     for match in old:
         touched.add((match.field_id, "jp", match.jp_profile_id))
         touched.add((match.field_id, "ca", match.ca_profile_id))
@@ -154,6 +157,7 @@ def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRu
                         rank_jp=0,
                         rank_ca=0,
                         terms=[list(term) for term in terms],
+                        first_proposed_at=first_proposed.get((field.id, jp_id, ca_id), utcnow()),
                     )
                 )
                 inserted += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -177,6 +177,20 @@ def fail_block(session: Session, *, block_id: int, error: str) -> None:
     session.execute(delete(BlockCandidate).where(BlockCandidate.run_id == block.run_id))
 
 
+def _first_proposed(
+    session: Session, run: MatchRun | None, field_id: int
+) -> dict[tuple[int, int], datetime]:
+    """When each pair of ``run`` in this field was first proposed (empty without a run)."""
+    if run is None:
+        return {}
+    rows = session.execute(
+        select(Match.jp_profile_id, Match.ca_profile_id, Match.first_proposed_at).where(
+            Match.run_id == run.id, Match.field_id == field_id
+        )
+    )
+    return {(jp_id, ca_id): first for jp_id, ca_id, first in rows}
+
+
 def finish_run(session: Session, *, run_id: int) -> MatchRun | None:
     """Turn the candidates of a run whose blocks are all done into its pairs and make it
     live. Safe to run twice; returns None while blocks are still pending."""
@@ -195,12 +209,14 @@ def finish_run(session: Session, *, run_id: int) -> MatchRun | None:
     top_k = int(run.parameters.get("top_k", 20))
     matcher = stored_matcher(session, run)
     profiles = {p.id: p for p in matchable_profiles(session)}
+    previous = live_run(session)
     pair_count = 0
     if matcher is not None:
         for field in list_fields(session):
             scores = _field_pairs(session, run.id, field.id, top_k, set(profiles))
             if not scores:
                 continue
+            first_proposed = _first_proposed(session, previous, field.id)
             ranks = rank_pairs(scores)
             ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
             docs = {pid: to_doc(profiles[pid]) for pair, _ in ordered for pid in pair}
@@ -219,13 +235,13 @@ def finish_run(session: Session, *, run_id: int) -> MatchRun | None:
                         "rank_ca": ranks[(jp_id, ca_id)][1],
                         "terms": [list(term) for term in terms],
                         "created_at": now,
+                        "first_proposed_at": first_proposed.get((jp_id, ca_id), now),
                     }
                     for ((jp_id, ca_id), score), terms in zip(ordered, explained, strict=True)
                 ],
             )
             pair_count += len(ordered)
     session.execute(delete(BlockCandidate).where(BlockCandidate.run_id == run.id))
-    previous = live_run(session)
     if previous is not None:
         previous.is_live = False
         previous.status = RunStatus.SUPERSEDED

@@ -13,9 +13,21 @@ from flask.testing import FlaskClient
 from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]
-TRANSLATIONS = ROOT / "web" / "translations"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
-METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
+TRANSLATIONS = ROOT / "core" / "translations"
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "Message": None,
+}
+METHODS = [
+    ("web/**.py", "python"),
+    ("core/**.py", "python"),
+    ("web/templates/**.html", "jinja2"),
+    ("core/templates/**.txt", "jinja2"),
+]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
