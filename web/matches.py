@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from core.db import session_scope
 from core.errors import InvalidInput
@@ -51,7 +51,9 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
     state = HiddenField(
         validators=[DataRequired(), AnyOf([s.value for s in InterestState])],
     )
-    reason_code = SelectField(_l("Reason (optional)"), choices=DECLINE_REASONS)
+    reason_code = SelectField(
+        _l("Reason (optional)"), choices=DECLINE_REASONS, validators=[Optional()]
+    )
     reason_text = TextAreaField(_l("Anything to add (optional)"), validators=[Length(max=1000)])
 
 
