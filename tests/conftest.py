@@ -111,3 +111,12 @@ def client(app: Flask) -> FlaskClient:
 def login(client: FlaskClient, email: str, password: str = demo.DEMO_PASSWORD) -> None:
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -23,9 +23,10 @@ from core.models import (
     User,
 )
 from core.services import accounts
+from core.services.consent import NOTICE_VERSION
 from core.services.profiles import ProfileChanges, create_profile
 
-CONSENT_VERSION = "2026-11"
+CONSENT_VERSION = NOTICE_VERSION
 DEMO_PASSWORD = "demo-password-2026"
 
 
