@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -442,6 +442,9 @@ class Match(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When this pair was first proposed, carried over from run to run.
     first_proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Approved or introduced, no longer proposed by this run's scores, kept so that it is
+    # not silently dropped (score and ranks are those of the run that last proposed it).
+    retained: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     run: Mapped[MatchRun] = relationship()
     field: Mapped[Field] = relationship()
@@ -529,19 +532,112 @@ class OutgoingEmail(Base):
     sent_at: Mapped[datetime | None]
 
 
-class Review(Base):
-    __tablename__ = "reviews"
+class ReviewStatus(enum.StrEnum):
+    SHORTLISTED = "shortlisted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class PairReview(Base):
+    """An officer's current decision on a pair (the same two profiles in any field and any
+    run): it outlives the runs that proposed the pair."""
+
+    __tablename__ = "pair_reviews"
+    __table_args__ = (UniqueConstraint("jp_profile_id", "ca_profile_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    jp_profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    ca_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, "review_status"), index=True)
+    reason_code: Mapped[ReasonCode | None] = mapped_column(_enum(ReasonCode, "reason_code"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None]
+
+
+class PairDecision(Base):
+    """Every decision and note on a pair, in order: who, when, from which state to which."""
+
+    __tablename__ = "pair_decisions"
+    __table_args__ = (Index(None, "jp_profile_id", "ca_profile_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jp_profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    ca_profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    officer_id: Mapped[int | None]
     decision: Mapped[Decision] = mapped_column(_enum(Decision, "decision"))
     reason_code: Mapped[ReasonCode | None] = mapped_column(_enum(ReasonCode, "reason_code"))
     note: Mapped[str] = mapped_column(Text, default="")
+    previous_status: Mapped[str | None] = mapped_column(String(20))
+    new_status: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    match: Mapped[Match] = relationship()
-    officer: Mapped[User | None] = relationship()
+
+class OfficerConflict(Base):
+    """An officer declared a conflict of interest with an organization: they may not
+    decide on its pairs."""
+
+    __tablename__ = "officer_conflicts"
+    __table_args__ = (UniqueConstraint("officer_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class GrantCall(Base):
+    """A grant call run by officers, with the rules a pair must meet to be eligible."""
+
+    __tablename__ = "grant_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    field_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opens_on: Mapped[date]
+    closes_on: Mapped[date]
+    # Allowed organization kinds on each side (empty: any) and staff ceilings.
+    jp_organization_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ca_organization_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    jp_max_staff: Mapped[int | None]
+    ca_max_staff: Mapped[int | None]
+    excluded_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    distinct_organizations: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_proposals_per_profile: Mapped[int | None]
+    # Balanced introductions: partners per startup (a) and startups per researcher (b).
+    startup_capacity: Mapped[int] = mapped_column(default=3)
+    researcher_capacity: Mapped[int] = mapped_column(default=3)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallProposal(Base):
+    """A pair released as a proposal of a grant call (by the balanced assignment)."""
+
+    __tablename__ = "call_proposals"
+    __table_args__ = (UniqueConstraint("call_id", "jp_profile_id", "ca_profile_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("grant_calls.id", ondelete="CASCADE"))
+    field_id: Mapped[int] = mapped_column(ForeignKey("fields.id", ondelete="RESTRICT"))
+    jp_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    ca_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_by: Mapped[int | None]
 
 
 class AuditEvent(Base):

@@ -28,7 +28,6 @@ from core.models import (
     MatchRun,
     RematchRequest,
     RequestStatus,
-    Review,
     RunBlock,
     RunKind,
     RunStatus,
@@ -309,17 +308,16 @@ def run_full_rematch(
 def prune_runs(session: Session, *, older_than: timedelta) -> int:
     """Delete finished runs (and their pairs) older than ``older_than``; returns how many.
 
-    The live run, runs in progress and runs whose pairs carry officers' reviews are kept.
+    The live run and runs in progress are kept. Officers' decisions and introductions
+    belong to the pairs of profiles, not to runs, so pruning loses none of them.
     """
     cutoff = utcnow() - older_than
-    reviewed = select(Match.run_id).join(Review, Review.match_id == Match.id).distinct()
     doomed = list(
         session.scalars(
             select(MatchRun.id).where(
                 MatchRun.is_live.is_(False),
                 MatchRun.status.not_in(IN_PROGRESS),
                 MatchRun.created_at < cutoff,
-                MatchRun.id.not_in(reviewed),
             )
         )
     )

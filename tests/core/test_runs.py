@@ -12,11 +12,11 @@ from core.errors import Conflict
 from core.models import (
     BlockCandidate,
     Country,
-    Decision,
     Match,
     MatchRun,
+    PairReview,
     RequestStatus,
-    Review,
+    ReviewStatus,
     RunKind,
     RunStatus,
 )
@@ -120,18 +120,28 @@ def test_edits_during_a_full_run_apply_again_once_it_is_live(session: Session) -
     )
 
 
-def test_prune_runs_keeps_the_live_reviewed_and_recent_runs(session: Session) -> None:
+def test_prune_runs_keeps_the_live_and_recent_runs_and_every_decision(
+    session: Session,
+) -> None:
     live = matching.live_run(session)
     assert live is not None
     first = runs.run_full_rematch(session, top_k=TOP_K)
     second = runs.run_full_rematch(session, top_k=TOP_K)
-    reviewed_match = session.scalar(select(Match).where(Match.run_id == first.id).limit(1))
-    assert reviewed_match is not None
-    session.add(Review(match_id=reviewed_match.id, decision=Decision.SHORTLIST))
+    pair = session.scalar(select(Match).where(Match.run_id == live.id).limit(1))
+    assert pair is not None
+    session.add(
+        PairReview(
+            jp_profile_id=pair.jp_profile_id,
+            ca_profile_id=pair.ca_profile_id,
+            status=ReviewStatus.SHORTLISTED,
+        )
+    )
     session.flush()
     assert runs.prune_runs(session, older_than=timedelta(days=1)) == 0  # all recent
     removed = runs.prune_runs(session, older_than=timedelta(seconds=-60))
     remaining = set(session.scalars(select(MatchRun.id).where(MatchRun.kind == RunKind.FULL)))
-    assert second.id in remaining and first.id in remaining
-    assert live.id not in remaining
-    assert removed >= 1
+    assert second.id in remaining
+    assert live.id not in remaining and first.id not in remaining
+    assert removed >= 2
+    # Decisions belong to the pair, not to a run: pruning leaves them.
+    assert session.scalar(select(func.count()).select_from(PairReview)) == 1

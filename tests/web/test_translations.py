@@ -46,10 +46,15 @@ def test_every_interface_string_is_translated(locale: str) -> None:
     missing = []
     for msgid in sorted(source_messages()):
         message = catalog.get(msgid)
-        if message is None or not message.string or message.fuzzy:
+        # A plural entry holds one string per plural form of the language.
+        forms = (message.string,) if message and isinstance(message.string, str) else ()
+        if message is not None and not forms:
+            forms = tuple(message.string)
+        if message is None or not all(forms) or message.fuzzy:
             missing.append(msgid)
             continue
-        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(message.string)), msgid
+        for form in forms:
+            assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(form)), msgid
     assert missing == [], f"untranslated in {locale}: {missing}"
 
 
