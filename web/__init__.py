@@ -83,9 +83,33 @@ def create_app(settings: Settings | None = None) -> Flask:
 
         return {"mailbox_available": is_available()}
 
-    from web import account, auth, mailbox, matches, officer, pages, profiles
+    from web import (
+        account,
+        auth,
+        mailbox,
+        matches,
+        officer,
+        officer_calls,
+        officer_import,
+        officer_insights,
+        officer_review,
+        pages,
+        profiles,
+    )
 
-    blueprints = (pages.bp, auth.bp, account.bp, profiles.bp, matches.bp, officer.bp, mailbox.bp)
+    blueprints = (
+        pages.bp,
+        auth.bp,
+        account.bp,
+        profiles.bp,
+        matches.bp,
+        officer.bp,
+        officer_review.bp,
+        officer_calls.bp,
+        officer_import.bp,
+        officer_insights.bp,
+        mailbox.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # Mail clients' one-click unsubscribe (RFC 8058) posts without a CSRF token; the
