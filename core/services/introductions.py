@@ -16,14 +16,18 @@ from sqlalchemy.orm import Session, selectinload
 from core.errors import InvalidInput, Message, NotFound, PermissionDenied
 from core.links import MATCHES_PATH, Links
 from core.models import (
+    CallProposal,
     Country,
     DeclineReason,
+    GrantCall,
     Interest,
     InterestState,
     Introduction,
     IntroductionStatus,
     Match,
+    PairReview,
     Profile,
+    ReviewStatus,
     User,
     utcnow,
 )
@@ -240,28 +244,56 @@ def _introduce(
     )
     if existing is not None:
         return existing
+    waits = needs_approval(session, jp_id, ca_id)
     introduction = Introduction(
         jp_profile_id=jp_id,
         ca_profile_id=ca_id,
-        status=IntroductionStatus.INTRODUCED,
-        introduced_at=utcnow(),
+        status=IntroductionStatus.AWAITING_APPROVAL if waits else IntroductionStatus.INTRODUCED,
+        introduced_at=None if waits else utcnow(),
     )
     session.add(introduction)
     session.flush()
     audit.record(
         session,
         actor_id=None,
-        action="introduction.made",
+        action="introduction.awaiting_approval" if waits else "introduction.made",
         subject_type="introduction",
         subject_id=introduction.id,
         details={"jp_profile_id": jp_id, "ca_profile_id": ca_id},
     )
-    send_introduction_emails(session, introduction, links=links)
+    if not waits:
+        send_introduction_emails(session, introduction, links=links)
     return introduction
+
+
+def needs_approval(session: Session, jp_id: int, ca_id: int) -> bool:
+    """True when the pair was proposed by a grant call that requires an officer's approval
+    before introductions, and no officer has approved it yet."""
+    by_call = session.scalar(
+        select(CallProposal.id)
+        .join(GrantCall, GrantCall.id == CallProposal.call_id)
+        .where(
+            CallProposal.jp_profile_id == jp_id,
+            CallProposal.ca_profile_id == ca_id,
+            GrantCall.requires_approval.is_(True),
+        )
+        .limit(1)
+    )
+    if by_call is None:
+        return False
+    approved = session.scalar(
+        select(PairReview.id).where(
+            PairReview.jp_profile_id == jp_id,
+            PairReview.ca_profile_id == ca_id,
+            PairReview.status == ReviewStatus.APPROVED,
+        )
+    )
+    return approved is None
 
 
 def send_introduction_emails(session: Session, introduction: Introduction, *, links: Links) -> None:
     """Tell both sides who the other is, each in their own language."""
+    session.flush()  # refresh below must not discard a status just set
     session.refresh(introduction)
     pair = (introduction.jp_profile, introduction.ca_profile)
     for own, partner in (pair, pair[::-1]):

@@ -111,3 +111,54 @@ def test_answers_need_consent(session: Session) -> None:
             state=InterestState.INTERESTED,
             links=LINKS,
         )
+
+
+def test_a_call_that_requires_approval_holds_the_introduction_until_an_officer_approves(
+    session: Session,
+) -> None:
+    from datetime import date
+
+    from core.models import CallProposal, Decision, GrantCall, IntroductionStatus, Role
+    from core.services import reviews
+    from core.services.fields import get_field
+
+    jp_user, jp, ca_user, ca = _pair(session)
+    call = GrantCall(
+        title="Quantum pilot",
+        field_codes=["quantum"],
+        opens_on=date(2026, 1, 1),
+        closes_on=date(2026, 12, 31),
+        requires_approval=True,
+    )
+    session.add(call)
+    session.flush()
+    session.add(
+        CallProposal(
+            call_id=call.id,
+            field_id=get_field(session, "quantum").id,
+            jp_profile_id=jp.id,
+            ca_profile_id=ca.id,
+            score=0.5,
+        )
+    )
+    session.flush()
+    for actor, profile, partner in ((jp_user, jp, ca), (ca_user, ca, jp)):
+        made = introductions.answer_proposal(
+            session,
+            actor=actor,
+            profile=profile,
+            partner_profile_id=partner.id,
+            state=InterestState.INTERESTED,
+            links=LINKS,
+        )
+    assert made is not None and made.status == IntroductionStatus.AWAITING_APPROVAL
+    assert not list(
+        session.scalars(select(OutgoingEmail).where(OutgoingEmail.kind == "introduction"))
+    )
+    officer = make_user(session, role=Role.OFFICER)
+    reviews.decide(
+        session, officer=officer, jp_id=jp.id, ca_id=ca.id, decision=Decision.APPROVE, links=LINKS
+    )
+    assert made.status == IntroductionStatus.INTRODUCED
+    sent = session.scalars(select(OutgoingEmail).where(OutgoingEmail.kind == "introduction"))
+    assert {m.to_address for m in sent} == {jp_user.email, ca_user.email}
