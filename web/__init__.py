@@ -17,6 +17,7 @@ from core.errors import Message, NotFound, PermissionDenied
 from core.regions import region_name
 from core.services import accounts
 from core.services.consent import NOTICE_VERSION
+from web import security
 from web.auth import login_manager
 
 LOCALES = ("en", "ja", "fr")
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         workers.create_celery(settings)
 
     csrf.init_app(app)
+    security.install(app, settings)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from web import (
         account,
         auth,
+        claim,
         mailbox,
         matches,
         officer,
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     blueprints = (
         pages.bp,
         auth.bp,
+        claim.bp,
         account.bp,
         profiles.bp,
         matches.bp,
@@ -139,7 +143,7 @@ def _register_error_pages(app: Flask) -> None:
     def forbidden(error: PermissionDenied) -> tuple[str, int]:
         return render_error(403, str(error))
 
-    for status in (400, 403, 404, 405, 413, 500):
+    for status in (400, 403, 404, 405, 413, 429, 500):
 
         def handler(error: Any, status: int = status) -> tuple[str, int]:
             description = getattr(error, "description", "") or ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -26,11 +27,13 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from core.db import session_scope
 from core.errors import Conflict, InvalidInput
-from core.models import Locale, Role, User
+from core.models import Locale, Role, User, utcnow
 from core.services import accounts
+from web.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT, limiter
 from web.support import acting_user, hand_over, links, show_errors
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to see this page.")
@@ -102,9 +105,23 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
+        with session_scope() as session:
+            wait = accounts.login_wait(session, email=form.email.data or "", now=utcnow())
+        if wait:
+            log.warning("login attempts on one account slowed down (%s s)", wait)
+            flash(
+                _(
+                    "Too many failed attempts for this account. Try again in %(seconds)s "
+                    "seconds, or reset your password.",
+                    seconds=wait,
+                ),
+                "error",
+            )
+            return render_template("login.html", form=form), 429
         with session_scope() as session:
             user = accounts.authenticate(
                 session, email=form.email.data or "", password=form.password.data or ""
@@ -144,6 +161,7 @@ class RegisterForm(FlaskForm):  # type: ignore[misc]
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(REGISTER_LIMIT, methods=["POST"])
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
@@ -234,6 +252,7 @@ class ForgotForm(FlaskForm):  # type: ignore[misc]
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(RESET_LIMIT, methods=["POST"])
 def forgot_password() -> ResponseReturnValue:
     form = ForgotForm()
     if not form.validate_on_submit():
@@ -257,6 +276,7 @@ class ResetForm(FlaskForm):  # type: ignore[misc]
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(RESET_LIMIT, methods=["POST"])
 def reset_password(token: str) -> ResponseReturnValue:
     form = ResetForm()
     try:

@@ -4,6 +4,7 @@ preferences, and the privacy rights (export, deletion)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -13,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from core.errors import Conflict, InvalidInput, Message, NotFound
 from core.links import RESET_PASSWORD, VERIFY_EMAIL, Links
 from core.models import (
+    AuditEvent,
     ConsentEvent,
     DigestFrequency,
     Interest,
@@ -212,6 +214,36 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         return None
     audit.record(session, actor_id=user.id, action="login", subject_type="user", subject_id=user.id)
     return user
+
+
+FAILED_LOGIN_WINDOW = timedelta(minutes=15)
+FREE_FAILED_LOGINS = 5
+FAILED_LOGIN_PAUSE = timedelta(seconds=30)
+
+
+def login_wait(session: Session, *, email: str, now: datetime) -> int:
+    """Seconds to wait before the next login attempt on this account: after
+    FREE_FAILED_LOGINS failures within FAILED_LOGIN_WINDOW, one attempt per
+    FAILED_LOGIN_PAUSE (password guessing slows to a crawl; the owner is not locked out)."""
+    user_id = session.scalar(
+        select(User.id).where(func.lower(User.email) == normalise_email(email))
+    )
+    if user_id is None:
+        return 0
+    failures = session.execute(
+        select(func.count(), func.max(AuditEvent.occurred_at)).where(
+            AuditEvent.action == "login.failed",
+            AuditEvent.subject_type == "user",
+            AuditEvent.subject_id == str(user_id),
+            AuditEvent.occurred_at >= now - FAILED_LOGIN_WINDOW,
+        )
+    ).one()
+    count, last = failures
+    if count < FREE_FAILED_LOGINS or last is None:
+        return 0
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    remaining = (last + FAILED_LOGIN_PAUSE - now).total_seconds()
+    return max(0, int(remaining) + 1) if remaining > 0 else 0
 
 
 def get_user(session: Session, user_id: int) -> User:
