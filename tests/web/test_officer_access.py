@@ -20,7 +20,7 @@ def officer_urls(app: Flask) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/officer"):
             continue
-        converters = rule._converters  # noqa: SLF001 (werkzeug keeps them private)
+        converters = rule._converters
         values = {
             name: 1 if isinstance(converters.get(name), IntegerConverter) else "quantum"
             for name in rule.arguments
