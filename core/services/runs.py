@@ -14,23 +14,42 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
 from core.errors import Conflict, NotFound
 from core.models import (
+    Availability,
     BlockCandidate,
     BlockStatus,
     Country,
     Field,
+    Introduction,
     Match,
     MatcherModel,
     MatchRun,
+    PairReview,
+    Profile,
     RematchRequest,
     RequestStatus,
+    ReviewStatus,
     RunBlock,
     RunKind,
     RunStatus,
+    profile_fields,
     utcnow,
 )
 from core.services.fields import list_fields
@@ -240,6 +259,9 @@ def finish_run(session: Session, *, run_id: int) -> MatchRun | None:
                 ],
             )
             pair_count += len(ordered)
+    retained = 0
+    if previous is not None and previous.id != run.id:
+        retained = _retain_decided_pairs(session, new_run_id=run.id, previous_run_id=previous.id)
     session.execute(delete(BlockCandidate).where(BlockCandidate.run_id == run.id))
     if previous is not None:
         previous.is_live = False
@@ -247,7 +269,7 @@ def finish_run(session: Session, *, run_id: int) -> MatchRun | None:
         session.flush()
     run.is_live = True
     run.status = RunStatus.SUCCEEDED
-    run.pair_count = pair_count
+    run.pair_count = pair_count + retained
     run.finished_at = utcnow()
     # Requests made before the run started are answered by it; those made since may have
     # been applied to the old live run (or read half-way by a block), so they apply again.
@@ -262,8 +284,102 @@ def finish_run(session: Session, *, run_id: int) -> MatchRun | None:
         .where(RematchRequest.created_at > run.started_at)
         .values(status=RequestStatus.PENDING, sent_at=None, processed_at=None)
     )
-    log.info("full rematch run %s is live: %s pairs", run.id, pair_count)
+    log.info(
+        "full rematch run %s is live: %s pairs proposed, %s kept (introduced or approved)",
+        run.id,
+        pair_count,
+        retained,
+    )
     return run
+
+
+def _retain_decided_pairs(session: Session, *, new_run_id: int, previous_run_id: int) -> int:
+    """Copy into the new run, marked retained, each pair of the previous live run that is
+    introduced or approved and that the new run no longer proposes in its field.
+
+    Score, ranks, terms and first_proposed_at stay those of the run that last proposed it.
+    Only pairs the matcher could still propose are kept: both profiles open, consented and
+    in the field. A pause, a withdrawn consent or a field left is the owner's own choice,
+    not a silent drop. One INSERT ... SELECT: no pair passes through Python.
+    Returns the number of pairs kept.
+    """
+    old = aliased(Match)
+    new = aliased(Match)
+    jp = aliased(Profile)
+    ca = aliased(Profile)
+    in_field = profile_fields.alias()
+
+    def matchable(profile: type[Profile]) -> ColumnElement[bool]:
+        return and_(
+            profile.availability == Availability.OPEN,
+            profile.consent_at.is_not(None),
+            exists().where(
+                in_field.c.profile_id == profile.id, in_field.c.field_id == old.field_id
+            ),
+        )
+
+    introduced = exists().where(
+        Introduction.jp_profile_id == old.jp_profile_id,
+        Introduction.ca_profile_id == old.ca_profile_id,
+    )
+    approved = exists().where(
+        PairReview.jp_profile_id == old.jp_profile_id,
+        PairReview.ca_profile_id == old.ca_profile_id,
+        PairReview.status == ReviewStatus.APPROVED,
+    )
+    still_proposed = exists().where(
+        new.run_id == new_run_id,
+        new.field_id == old.field_id,
+        new.jp_profile_id == old.jp_profile_id,
+        new.ca_profile_id == old.ca_profile_id,
+    )
+    kept = (
+        select(
+            literal(new_run_id, Integer),
+            old.field_id,
+            old.jp_profile_id,
+            old.ca_profile_id,
+            old.score,
+            old.rank_jp,
+            old.rank_ca,
+            old.terms,
+            literal(utcnow(), Match.__table__.c.created_at.type),
+            old.first_proposed_at,
+            true(),
+        )
+        .join(jp, jp.id == old.jp_profile_id)
+        .join(ca, ca.id == old.ca_profile_id)
+        .where(
+            old.run_id == previous_run_id,
+            or_(introduced, approved),
+            ~still_proposed,
+            matchable(jp),
+            matchable(ca),
+        )
+    )
+    columns = [
+        "run_id",
+        "field_id",
+        "jp_profile_id",
+        "ca_profile_id",
+        "score",
+        "rank_jp",
+        "rank_ca",
+        "terms",
+        "created_at",
+        "first_proposed_at",
+        "retained",
+    ]
+    session.execute(insert(Match).from_select(columns, kept))
+    # Counted, not taken from rowcount: not every driver reports it for INSERT ... SELECT.
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Match)
+            .where(Match.run_id == new_run_id, Match.retained.is_(True))
+        )
+        or 0
+    )
 
 
 def _field_pairs(
