@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,12 +16,15 @@ from core.models import (
     Availability,
     Country,
     Field,
+    Introduction,
     Match,
     MatcherModel,
     MatchRun,
+    PairReview,
     Profile,
     RematchRequest,
     RequestStatus,
+    ReviewStatus,
     RunKind,
     RunStatus,
     utcnow,
@@ -120,6 +125,10 @@ def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRu
     first_proposed = {
         (m.field_id, m.jp_profile_id, m.ca_profile_id): m.first_proposed_at for m in old
     }
+    decided = decided_pairs(session, [(m.jp_profile_id, m.ca_profile_id) for m in old])
+    kept_candidates = [
+        _MatchCopy.of(m) for m in old if (m.jp_profile_id, m.ca_profile_id) in decided
+    ]
     for match in old:
         touched.add((match.field_id, "jp", match.jp_profile_id))
         touched.add((match.field_id, "ca", match.ca_profile_id))
@@ -164,6 +173,7 @@ def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRu
                 touched.add((field.id, own_side, profile_id))
                 touched.add((field.id, other_side, other_id))
         session.flush()
+    _keep_decided(session, live.id, kept_candidates)
     _rerank(session, live.id, touched, top_k)
     live.pair_count = session.scalar(
         select(func.count()).select_from(Match).where(Match.run_id == live.id)
@@ -172,6 +182,90 @@ def rematch_profile(session: Session, *, profile_id: int, top_k: int) -> MatchRu
     record.status = RunStatus.SUCCEEDED
     record.finished_at = utcnow()
     return record
+
+
+def decided_pairs(session: Session, pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Those of ``pairs`` (Japanese id, Canadian id) that an officer approved or that were
+    introduced: a rematch never silently drops them."""
+    if not pairs:
+        return set()
+    jp_ids = {jp for jp, _ in pairs}
+    wanted = set(pairs)
+    approved = session.execute(
+        select(PairReview.jp_profile_id, PairReview.ca_profile_id).where(
+            PairReview.jp_profile_id.in_(jp_ids), PairReview.status == ReviewStatus.APPROVED
+        )
+    )
+    introduced = session.execute(
+        select(Introduction.jp_profile_id, Introduction.ca_profile_id).where(
+            Introduction.jp_profile_id.in_(jp_ids)
+        )
+    )
+    found = {(jp, ca) for jp, ca in approved} | {(jp, ca) for jp, ca in introduced}
+    return found & wanted
+
+
+@dataclass(frozen=True)
+class _MatchCopy:
+    field_id: int
+    jp_profile_id: int
+    ca_profile_id: int
+    score: float
+    rank_jp: int
+    rank_ca: int
+    terms: list[list[str]]
+    first_proposed_at: datetime
+
+    @classmethod
+    def of(cls, match: Match) -> _MatchCopy:
+        return cls(
+            match.field_id,
+            match.jp_profile_id,
+            match.ca_profile_id,
+            match.score,
+            match.rank_jp,
+            match.rank_ca,
+            [list(t) for t in match.terms],
+            match.first_proposed_at,
+        )
+
+
+def _keep_decided(session: Session, run_id: int, copies: Sequence[_MatchCopy]) -> None:
+    """Put back decided pairs the rematch no longer proposes, marked as retained, while
+    both profiles are still matchable and in that field (a pause, a withdrawn consent or
+    a field left is the owner's choice, which a decision does not override)."""
+    for copy in copies:
+        present = session.scalar(
+            select(Match.id).where(
+                Match.run_id == run_id,
+                Match.field_id == copy.field_id,
+                Match.jp_profile_id == copy.jp_profile_id,
+                Match.ca_profile_id == copy.ca_profile_id,
+            )
+        )
+        if present is not None:
+            continue
+        both = [session.get(Profile, copy.jp_profile_id), session.get(Profile, copy.ca_profile_id)]
+        if not all(
+            p is not None and p.is_matchable and any(f.id == copy.field_id for f in p.fields)
+            for p in both
+        ):
+            continue
+        session.add(
+            Match(
+                run_id=run_id,
+                field_id=copy.field_id,
+                jp_profile_id=copy.jp_profile_id,
+                ca_profile_id=copy.ca_profile_id,
+                score=copy.score,
+                rank_jp=copy.rank_jp,
+                rank_ca=copy.rank_ca,
+                terms=copy.terms,
+                first_proposed_at=copy.first_proposed_at,
+                retained=True,
+            )
+        )
+    session.flush()
 
 
 def live_matcher(
@@ -226,11 +320,15 @@ def _rerank(session: Session, run_id: int, touched: set[tuple[int, str, int]], t
                 if match.ca_profile_id in ca_ids:
                     match.rank_ca = rank_ca
             session.flush()
-            for match in matches:
-                if match.rank_jp > top_k and match.rank_ca > top_k:
-                    touched.add((field_id, "jp", match.jp_profile_id))
-                    touched.add((field_id, "ca", match.ca_profile_id))
-                    session.delete(match)
+            beyond = [m for m in matches if m.rank_jp > top_k and m.rank_ca > top_k]
+            keep = decided_pairs(session, [(m.jp_profile_id, m.ca_profile_id) for m in beyond])
+            for match in beyond:
+                if (match.jp_profile_id, match.ca_profile_id) in keep:
+                    match.retained = True  # approved or introduced: kept, marked
+                    continue
+                touched.add((field_id, "jp", match.jp_profile_id))
+                touched.add((field_id, "ca", match.ca_profile_id))
+                session.delete(match)
             session.flush()
 
 

@@ -228,3 +228,41 @@ def test_two_full_rematches_in_a_row_change_nothing(session: Session) -> None:
     assert diff.is_empty
     assert {kind: diff.total(kind) for kind in ChangeKind} == dict.fromkeys(ChangeKind, 0)
     assert sum(f.common for f in diff.fields) == first.pair_count == second.pair_count
+
+
+def test_an_incremental_rematch_keeps_an_approved_pair_it_no_longer_proposes(
+    session: Session,
+) -> None:
+    approved, other = _partners_of_a_japanese_profile(session, 2)
+    session.add(
+        PairReview(
+            jp_profile_id=approved.jp_profile_id,
+            ca_profile_id=approved.ca_profile_id,
+            status=ReviewStatus.APPROVED,
+        )
+    )
+    session.flush()
+    pair = (approved.field_id, approved.jp_profile_id, approved.ca_profile_id)
+    before = approved.score
+    _rewrite_off_topic(session, approved.jp_profile_id)
+    matching.rematch_profile(session, profile_id=approved.jp_profile_id, top_k=TOP_K)
+    live = matching.live_run(session)
+    assert live is not None
+    kept = session.scalar(
+        select(Match).where(
+            Match.run_id == live.id,
+            Match.field_id == pair[0],
+            Match.jp_profile_id == pair[1],
+            Match.ca_profile_id == pair[2],
+        )
+    )
+    assert kept is not None and kept.retained and kept.score == before
+    dropped = session.scalar(
+        select(Match).where(
+            Match.run_id == live.id,
+            Match.field_id == other.field_id,
+            Match.jp_profile_id == other.jp_profile_id,
+            Match.ca_profile_id == other.ca_profile_id,
+        )
+    )
+    assert dropped is None
