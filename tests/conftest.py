@@ -91,7 +91,7 @@ def session(engine: Engine) -> Iterator[Session]:
         session.close()
         transaction.rollback()
         connection.close()
-        db.SessionLocal.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        db.SessionLocal.configure(bind=engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from core import db, schema
 from core.config import Settings
 from core.db import session_scope
 from core.errors import ConfigError, Conflict, InvalidInput
-from core.models import Role
+from core.models import Role, utcnow
 from core.services import accounts, demo, matching
 from core.services import runs as run_service
 
@@ -126,14 +126,20 @@ def rematch(full: bool) -> None:
 def runs(limit: int) -> None:
     """List the latest matching runs."""
     _require_schema(_settings())
+    now = utcnow()
     with session_scope() as session:
         for run in matching.latest_runs(session, limit=limit):
-            took = f"{run.duration_seconds:.1f}s" if run.duration_seconds is not None else "-"
+            if run.duration_seconds is not None:
+                timing = f"took={run.duration_seconds:.1f}s"
+            elif run.started_at is not None:  # still running: how long so far
+                timing = f"elapsed={(now - run.started_at).total_seconds():.1f}s"
+            else:
+                timing = "took=-"
             live = " live" if run.is_live else ""
             blocks = f" blocks={run.blocks_done}/{run.blocks_total}" if run.blocks_total else ""
             click.echo(
                 f"{run.id:5d} {run.kind.value:11s} {run.status.value:10s}{live:5s} "
-                f"pairs={run.pair_count if run.pair_count is not None else '-'} took={took}"
+                f"pairs={run.pair_count if run.pair_count is not None else '-'} {timing}"
                 f"{blocks}"
             )
 
@@ -180,6 +186,37 @@ def create_user(email: str, role: str, name: str) -> None:
         ) from None
     except Conflict as error:
         raise click.ClickException(str(error)) from None
+
+
+@cli.command("create-token")
+@click.option("--email", required=True, help="The account the token acts as.")
+@click.option("--scopes", default="read", show_default=True, help="Comma separated.")
+@click.option("--name", default="command line", show_default=True)
+@click.option("--expires-days", type=click.Choice(["30", "90", "365", "never"]), default="90")
+@_connected
+def create_token(email: str, scopes: str, name: str, expires_days: str) -> None:
+    """Create a personal access token for the API and print its secret (once) on stdout."""
+    from core.errors import NotFound
+    from core.services import tokens
+
+    _require_schema(_settings())
+    try:
+        with session_scope() as session:
+            new = tokens.create_token(
+                session,
+                user=tokens.account_for(session, email=email),
+                name=name,
+                scopes=[s.strip() for s in scopes.split(",") if s.strip()],
+                expires_in_days=None if expires_days == "never" else int(expires_days),
+            )
+            secret = new.secret
+    except InvalidInput as error:
+        raise click.ClickException(
+            "; ".join(f"{k}: {v}" for k, v in error.errors.items())
+        ) from None
+    except NotFound as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(secret)
 
 
 @cli.command(
