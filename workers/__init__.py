@@ -44,7 +44,14 @@ def create_celery(settings: Settings) -> Celery:
         accept_content=["json"],
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.task_visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": settings.task_visibility_timeout,
+            # A web request that publishes while Redis is down must fail fast (the outbox
+            # keeps the request and the beat dispatcher sends it later), not retry for
+            # seconds; workers reconnect by broker_connection_retry, not by this.
+            "max_retries": 0,
+            "socket_connect_timeout": 2,
+        },
         beat_schedule={
             "dispatch-rematch-requests": {"task": "outbox.dispatch", "schedule": 5.0},
             "deliver-mail": {"task": "mail.deliver", "schedule": 10.0},

@@ -7,8 +7,9 @@ embedded default) and marks them sent, so a change is never lost when the broker
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.models import RematchRequest, RequestStatus, utcnow
@@ -31,11 +32,23 @@ def request_rematch(session: Session, *, profile_id: int, reason: str) -> Rematc
     return request
 
 
+# A request handed to the broker but still not done after this long was probably lost
+# (Redis restarted without its data): it is sent again; the task is idempotent.
+RESEND_AFTER = timedelta(minutes=10)
+
+
 def pending_requests(session: Session, *, limit: int = 100) -> list[RematchRequest]:
-    """The oldest pending requests, at most ``limit``."""
+    """The oldest requests to send: pending ones, and sent ones not done after
+    RESEND_AFTER; at most ``limit``."""
+    stale = utcnow() - RESEND_AFTER
     query = (
         select(RematchRequest)
-        .where(RematchRequest.status == RequestStatus.PENDING)
+        .where(
+            or_(
+                RematchRequest.status == RequestStatus.PENDING,
+                (RematchRequest.status == RequestStatus.SENT) & (RematchRequest.sent_at < stale),
+            )
+        )
         .order_by(RematchRequest.id)
         .limit(limit)
     )
@@ -50,7 +63,7 @@ def mark_sent(session: Session, request_ids: Sequence[int]) -> None:
         update(RematchRequest)
         .where(
             RematchRequest.id.in_(request_ids),
-            RematchRequest.status == RequestStatus.PENDING,
+            RematchRequest.status.in_([RequestStatus.PENDING, RequestStatus.SENT]),
         )
         .values(status=RequestStatus.SENT, sent_at=utcnow())
     )

@@ -156,3 +156,21 @@ def test_outbox_coalesces_requests_for_one_profile(session: Session) -> None:
     outbox.mark_done(session, third)
     session.refresh(first)
     assert first.status == RequestStatus.DONE
+
+
+def test_a_request_sent_but_never_done_is_sent_again(session: Session) -> None:
+    from datetime import timedelta
+
+    from core.models import utcnow
+
+    request = outbox.request_rematch(session, profile_id=999_998, reason="profile_updated")
+    outbox.mark_sent(session, [request.id])
+    session.flush()
+    assert request.id not in {r.id for r in outbox.pending_requests(session, limit=10_000)}
+    # The broker lost it (Redis restarted empty): after RESEND_AFTER it is due again.
+    request.sent_at = utcnow() - outbox.RESEND_AFTER - timedelta(seconds=1)
+    session.flush()
+    assert request.id in {r.id for r in outbox.pending_requests(session, limit=10_000)}
+    outbox.mark_sent(session, [request.id])
+    session.refresh(request)
+    assert request.sent_at is not None and request.sent_at > utcnow() - timedelta(minutes=1)
