@@ -19,6 +19,7 @@ VERIFY_EMAIL: Final = "verify-email"
 RESET_PASSWORD: Final = "reset-password"
 UNSUBSCRIBE: Final = "unsubscribe"
 CLAIM_PROFILE: Final = "claim-profile"
+SET_PASSWORD: Final = "set-password"
 
 # How long each kind of link stays valid, in seconds (None: until the secret changes).
 MAX_AGE: Final[dict[str, int | None]] = {
@@ -26,6 +27,7 @@ MAX_AGE: Final[dict[str, int | None]] = {
     RESET_PASSWORD: 3600,
     UNSUBSCRIBE: None,
     CLAIM_PROFILE: 30 * 24 * 3600,
+    SET_PASSWORD: 3 * 24 * 3600,
 }
 
 # The web routes the links point to (tests/web check that each exists).
@@ -34,6 +36,7 @@ PATHS: Final[dict[str, str]] = {
     RESET_PASSWORD: "/reset/",
     UNSUBSCRIBE: "/unsubscribe/",
     CLAIM_PROFILE: "/claim/",
+    SET_PASSWORD: "/reset/",
 }
 MATCHES_PATH: Final = "/matches/"
 ACCOUNT_PATH: Final = "/account/"

@@ -87,6 +87,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from web import (
         account,
+        admin,
+        api,
         auth,
         claim,
         mailbox,
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         officer_review,
         pages,
         profiles,
+        tokens,
     )
 
     blueprints = (
@@ -112,13 +115,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         officer_calls.bp,
         officer_import.bp,
         officer_insights.bp,
+        admin.bp,
         mailbox.bp,
+        tokens.bp,
+        api.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # Mail clients' one-click unsubscribe (RFC 8058) posts without a CSRF token; the
     # signed link is the proof instead.
     csrf.exempt(account.unsubscribe)
+    # The API takes only bearer tokens, never the session cookie: no CSRF to guard against.
+    csrf.exempt(api.bp)
     _register_error_pages(app)
 
     @app.before_request

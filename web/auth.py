@@ -89,6 +89,20 @@ def officer_required(view: F) -> F:
     return cast(F, wrapped)
 
 
+def admin_required(view: F) -> F:
+    """Let only admins through (403 for others, login for anonymous)."""
+
+    @wraps(view)  # type: ignore[arg-type]
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.role != Role.ADMIN.value:
+            abort(403)
+        return view(*args, **kwargs)  # type: ignore[operator]
+
+    return cast(F, wrapped)
+
+
 class LoginForm(FlaskForm):  # type: ignore[misc]
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])

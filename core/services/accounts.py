@@ -4,6 +4,7 @@ preferences, and the privacy rights (export, deletion)."""
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,8 +12,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core.errors import Conflict, InvalidInput, Message, NotFound
-from core.links import RESET_PASSWORD, VERIFY_EMAIL, Links
+from core.errors import Conflict, InvalidInput, Message, NotFound, PermissionDenied
+from core.links import RESET_PASSWORD, SET_PASSWORD, VERIFY_EMAIL, Links
 from core.models import (
     AuditEvent,
     ConsentEvent,
@@ -276,8 +277,12 @@ def request_password_reset(session: Session, *, email: str, links: Links) -> Non
 
 
 def user_for_reset(session: Session, *, token: str, links: Links) -> User:
-    """The account a reset link is for; InvalidInput if bad, expired or already used."""
-    payload = links.read(RESET_PASSWORD, token)
+    """The account a reset (or first password) link is for; InvalidInput if bad, expired
+    or already used."""
+    try:
+        payload = links.read(RESET_PASSWORD, token)
+    except InvalidInput:
+        payload = links.read(SET_PASSWORD, token)
     user = session.get(User, payload.get("u"))
     if user is None or payload.get("h") != _password_fingerprint(user):
         raise InvalidInput("this link is not valid", {"token": "used"})
@@ -348,6 +353,59 @@ def update_preferences(
     user.display_name = display_name.strip()[:200]
     user.locale = locale
     user.digest_frequency = digest
+
+
+def set_role(session: Session, *, actor: User, user_id: int, role: Role) -> User:
+    """Change an account's role (admins only; never one's own, so that the last admin
+    cannot lock everyone out). The change is audited with the previous role."""
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("only an admin changes roles")
+    user = get_user(session, user_id)
+    if user.id == actor.id:
+        raise InvalidInput("own role", {"role": Message("You cannot change your own role.")})
+    if user.role == role:
+        return user
+    previous = user.role
+    user.role = role
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="role.changed",
+        subject_type="user",
+        subject_id=user.id,
+        details={"previous": previous.value, "new": role.value},
+    )
+    return user
+
+
+def create_staff_account(
+    session: Session, *, actor: User, email: str, display_name: str, role: Role, links: Links
+) -> User:
+    """An admin creates an officer (or admin) account; the person receives a link to
+    choose their password (valid for 3 days), which also verifies the address."""
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("only an admin creates staff accounts")
+    user = create_user(
+        session,
+        email=email,
+        # Nobody knows this password: the person sets their own through the link.
+        password=secrets.token_urlsafe(32),
+        role=role,
+        display_name=display_name,
+        actor_id=actor.id,
+    )
+    link = links.url(SET_PASSWORD, {"u": user.id, "h": _password_fingerprint(user)})
+    emails.queue_for_user(session, user, "staff_account", link=link, role=role.value)
+    return user
+
+
+def list_users(session: Session, *, search: str = "", limit: int = 100) -> list[User]:
+    query = select(User).order_by(User.role, User.email).limit(limit)
+    text = search.strip().lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(User.email).like(pattern, escape="\\"))
+    return list(session.scalars(query))
 
 
 def unsubscribe(session: Session, *, user_id: int) -> User | None:
