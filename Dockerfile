@@ -7,14 +7,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GRANTMATCH_INSTANCE_PATH=/srv/instance
 
 WORKDIR /srv/app
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml requirements.lock README.md alembic.ini ./
 COPY matcher ./matcher
 COPY core ./core
 COPY web ./web
 COPY workers ./workers
 COPY migrations ./migrations
 COPY babel.cfg ./
-RUN pip install -e . \
+RUN pip install -r requirements.lock \
+    && pip install --no-deps -e . \
+    && pip check \
     && pybabel compile -d core/translations \
     && useradd --system --home /srv grantmatch \
     && mkdir -p /srv/instance && chown grantmatch /srv/instance

@@ -7,13 +7,28 @@ STAMP := $(VENV)/.installed
 CATALOGS := $(wildcard core/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test install lint format clean messages
+.PHONY: run test install lint format clean messages lock
 
-$(STAMP): pyproject.toml
+# Installs take the exact versions of requirements-dev.lock (runtime + test tools); the
+# Docker image takes requirements.lock (runtime only). `make lock` regenerates both.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml: resolve them afresh and pin every version.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet .
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^grantmatch==' > requirements.lock
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^grantmatch==' > requirements-dev.lock
+	rm -rf .lock-venv
 
 # Message catalogs are compiled at install, and again whenever a translation changes.
 %.mo: %.po $(STAMP)
