@@ -46,6 +46,17 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
+class BoundedIntegerField(IntegerField):  # type: ignore[misc]
+    """A whole number of at most 12 digits: longer input is refused before conversion
+    (a 400-digit number would otherwise overflow the range check)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and isinstance(valuelist[0], str) and len(valuelist[0].strip()) > 12:
+            self.data = None
+            raise ValueError(_l("Enter a smaller number."))
+        super().process_formdata(valuelist)
+
+
 ORGANIZATION_KINDS = [
     ("startup", _l("Startup")),
     ("sme", _l("Small or medium-sized enterprise")),
@@ -80,10 +91,10 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
         _l("Organization name"), validators=[DataRequired(), Length(max=300)]
     )
     organization_kind = SelectField(_l("Kind of organization"), choices=ORGANIZATION_KINDS)
-    staff_count = IntegerField(
+    staff_count = BoundedIntegerField(
         _l("Staff count"), validators=[Optional(), NumberRange(min=1, max=10_000_000)]
     )
-    founded_year = IntegerField(
+    founded_year = BoundedIntegerField(
         _l("Year founded"), validators=[Optional(), NumberRange(min=1600, max=2100)]
     )
     website = URLField(_l("Website"), validators=[Optional(), Length(max=500)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -74,9 +75,26 @@ def parse_keywords(raw: str) -> list[str]:
     return list(seen)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = Message("Remove the invisible control characters from this field.")
+
+
+def control_character_errors(**texts: str) -> dict[str, str]:
+    """A message for each text that holds control characters (NUL and the like, which no
+    one types and which PostgreSQL refuses to store); tabs and line breaks are fine."""
+    return {name: CONTROL_CHARACTERS for name, text in texts.items() if _CONTROL.search(text)}
+
+
 def validate_changes(session: Session, changes: ProfileChanges) -> None:
     """Raise InvalidInput with a message per bad field."""
     errors: dict[str, str] = {}
+    errors.update(
+        control_character_errors(
+            title=changes.title, summary=changes.summary, keywords=" ".join(changes.keywords)
+        )
+    )
+    if errors:
+        raise InvalidInput("invalid profile", errors)
     if not changes.title.strip():
         errors["title"] = Message("Give your profile a title.")
     elif len(changes.title) > MAX_TITLE_LENGTH:
@@ -189,7 +207,12 @@ EARLIEST_FOUNDED = 1600
 def validate_registrant(session: Session, details: RegistrantProfile) -> dict[str, str]:
     """A message per bad field of the whole form (empty when all is well); the ORCID iD
     is normalised separately by :func:`save_registrant_profile`."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = control_character_errors(
+        organization_name=details.organization_name,
+        website=details.website,
+        orcid=details.orcid,
+        region=details.region,
+    )
     try:
         validate_changes(session, details.changes)
     except InvalidInput as error:
