@@ -532,6 +532,13 @@ class OutgoingEmail(Base):
     sent_at: Mapped[datetime | None]
 
 
+# The review queue reads a run's pairs best first, ties by id: this index serves that
+# order directly, so a page costs a short index walk instead of a sort of the whole run.
+Index("ix_matches_run_id_score_desc_id", Match.run_id, Match.score.desc(), Match.id)
+# A pair's history across runs (the officer's pair page, decisions).
+Index("ix_matches_jp_profile_id_ca_profile_id", Match.jp_profile_id, Match.ca_profile_id)
+
+
 class ReviewStatus(enum.StrEnum):
     SHORTLISTED = "shortlisted"
     APPROVED = "approved"

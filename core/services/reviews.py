@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -95,32 +95,22 @@ CaOrganization = aliased(Organization, name="ca_organization")
 
 
 def _queue_query(session: Session, run: MatchRun, filters: QueueFilters) -> Select[Any]:
-    query: Any = (
-        select(Match, PairReview.status, Introduction.status)
-        .join(JpProfile, JpProfile.id == Match.jp_profile_id)
-        .join(CaProfile, CaProfile.id == Match.ca_profile_id)
-        .outerjoin(
-            PairReview,
-            and_(
-                PairReview.jp_profile_id == Match.jp_profile_id,
-                PairReview.ca_profile_id == Match.ca_profile_id,
-            ),
-        )
-        .outerjoin(
-            Introduction,
-            and_(
-                Introduction.jp_profile_id == Match.jp_profile_id,
-                Introduction.ca_profile_id == Match.ca_profile_id,
-            ),
-        )
-        .where(Match.run_id == run.id)
-    )
+    """The live pairs that pass ``filters`` (the rows only: statuses are read for the page
+    shown, see :func:`_statuses`). Profiles and organizations are joined only when a
+    filter needs them, and review states are EXISTS tests, so that PostgreSQL can walk
+    the (run, score) index and stop after one page."""
+    query: Any = select(Match).where(Match.run_id == run.id)
     if filters.field:
-        query = query.join(Field, Field.id == Match.field_id).where(Field.code == filters.field)
+        field_id = select(Field.id).where(Field.code == filters.field).scalar_subquery()
+        query = query.where(Match.field_id == field_id)
     if filters.min_score is not None:
         query = query.where(Match.score >= filters.min_score)
     if filters.max_score is not None:
         query = query.where(Match.score <= filters.max_score)
+    if filters.pair_kind in PAIR_KINDS or filters.region or filters.organization_kind:
+        query = query.join(JpProfile, JpProfile.id == Match.jp_profile_id).join(
+            CaProfile, CaProfile.id == Match.ca_profile_id
+        )
     if filters.pair_kind in PAIR_KINDS:
         jp_kind, ca_kind = filters.pair_kind.split("-")
         query = query.where(JpProfile.kind == jp_kind, CaProfile.kind == ca_kind)
@@ -141,14 +131,54 @@ def _queue_query(session: Session, run: MatchRun, filters: QueueFilters) -> Sele
         )
     if filters.only_new and run.started_at is not None:
         query = query.where(Match.first_proposed_at >= run.started_at)
+    reviewed = select(PairReview.id).where(
+        PairReview.jp_profile_id == Match.jp_profile_id,
+        PairReview.ca_profile_id == Match.ca_profile_id,
+    )
+    introduced = select(Introduction.id).where(
+        Introduction.jp_profile_id == Match.jp_profile_id,
+        Introduction.ca_profile_id == Match.ca_profile_id,
+    )
     status = filters.review_status
     if status == "none":
-        query = query.where(PairReview.id.is_(None), Introduction.id.is_(None))
+        query = query.where(~reviewed.exists(), ~introduced.exists())
     elif status == "introduced":
-        query = query.where(Introduction.status == IntroductionStatus.INTRODUCED)
+        query = query.where(
+            introduced.where(Introduction.status == IntroductionStatus.INTRODUCED).exists()
+        )
     elif status in ("shortlisted", "approved", "rejected"):
-        query = query.where(PairReview.status == status)
+        query = query.where(reviewed.where(PairReview.status == status).exists())
     return cast("Select[Any]", query)
+
+
+def _statuses(session: Session, matches: Sequence[Match]) -> dict[tuple[int, int], str]:
+    """The review status of each pair among ``matches`` ("none" when undecided)."""
+    pairs = {(m.jp_profile_id, m.ca_profile_id) for m in matches}
+    if not pairs:
+        return {}
+    jp_ids = {jp for jp, _ in pairs}
+    found: dict[tuple[int, int], str] = {}
+    for jp, ca, review in session.execute(
+        select(PairReview.jp_profile_id, PairReview.ca_profile_id, PairReview.status).where(
+            PairReview.jp_profile_id.in_(jp_ids)
+        )
+    ):
+        if (jp, ca) in pairs:
+            found[(jp, ca)] = review.value
+    for jp, ca in session.execute(
+        select(Introduction.jp_profile_id, Introduction.ca_profile_id).where(
+            Introduction.jp_profile_id.in_(jp_ids),
+            Introduction.status == IntroductionStatus.INTRODUCED,
+        )
+    ):
+        if (jp, ca) in pairs:
+            found[(jp, ca)] = "introduced"
+    return {pair: found.get(pair, "none") for pair in pairs}
+
+
+def _rows(session: Session, matches: Sequence[Match]) -> list[QueueRow]:
+    statuses = _statuses(session, matches)
+    return [QueueRow(m, statuses[(m.jp_profile_id, m.ca_profile_id)]) for m in matches]
 
 
 def _ordered(query: Select[Any], sort: str) -> Select[Any]:
@@ -161,10 +191,21 @@ def _ordered(query: Select[Any], sort: str) -> Select[Any]:
     return query.order_by(Match.score.desc(), Match.id)
 
 
-def _row_status(review: ReviewStatus | None, introduction: IntroductionStatus | None) -> str:
-    if introduction == IntroductionStatus.INTRODUCED:
-        return "introduced"
-    return review.value if review is not None else "none"
+def _decided_statuses(session: Session) -> dict[tuple[int, int], str]:
+    """Every reviewed or introduced pair's status (a few thousand rows at most)."""
+    found = {
+        (jp, ca): status.value
+        for jp, ca, status in session.execute(
+            select(PairReview.jp_profile_id, PairReview.ca_profile_id, PairReview.status)
+        )
+    }
+    for jp, ca in session.execute(
+        select(Introduction.jp_profile_id, Introduction.ca_profile_id).where(
+            Introduction.status == IntroductionStatus.INTRODUCED
+        )
+    ):
+        found[(jp, ca)] = "introduced"
+    return found
 
 
 def _with_profiles(query: Select[Any]) -> Select[Any]:
@@ -204,24 +245,17 @@ def review_queue(
     query = _queue_query(session, run, filters)
     if filters.call_id is not None:
         keep = _call_filter(session, filters.call_id)
-        rows = [
-            QueueRow(match, _row_status(review, intro))
-            for match, review, intro in session.execute(_with_profiles(_ordered(query, sort)))
-            if keep(match)
-        ]
-        total = len(rows)
+        kept = [m for m in session.scalars(_with_profiles(_ordered(query, sort))) if keep(m)]
+        total = len(kept)
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, page), pages)
-        return QueuePage(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], total, page, pages)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        shown = kept[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return QueuePage(_rows(session, shown), total, page, pages)
+    total = session.scalar(query.with_only_columns(func.count(Match.id)).order_by(None)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     paged = _with_profiles(_ordered(query, sort)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    rows = [
-        QueueRow(match, _row_status(review, intro))
-        for match, review, intro in session.execute(paged)
-    ]
-    return QueuePage(rows, total, page, pages)
+    return QueuePage(_rows(session, list(session.scalars(paged))), total, page, pages)
 
 
 QUEUE_COLUMNS = (
@@ -265,7 +299,8 @@ def queue_csv(session: Session, filters: QueueFilters, *, sort: str = "score") -
     query = _with_profiles(_ordered(_queue_query(session, run, filters), sort))
     keep = _call_filter(session, filters.call_id) if filters.call_id is not None else None
     written = 0
-    for match, review, intro in session.execute(query.execution_options(yield_per=1000)):
+    decided = _decided_statuses(session)
+    for match in session.scalars(query.execution_options(yield_per=1000)):
         if keep is not None and not keep(match):
             continue
         jp, ca = match.jp_profile, match.ca_profile
@@ -275,7 +310,7 @@ def queue_csv(session: Session, filters: QueueFilters, *, sort: str = "score") -
                 f"{match.score:.4f}",
                 match.rank_jp,
                 match.rank_ca,
-                _row_status(review, intro),
+                decided.get((match.jp_profile_id, match.ca_profile_id), "none"),
                 jp.id,
                 jp.title,
                 jp.kind.value,
