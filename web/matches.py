@@ -28,6 +28,9 @@ from web.support import acting_user, hand_over, links, show_errors
 bp = Blueprint("matches", __name__, url_prefix="/matches")
 
 STRONG, GOOD = 0.35, 0.2
+# Without a filter, the best few per field (a page of every proposal with its forms grows
+# to hundreds of kilobytes); any filter, a field for instance, shows them all.
+PER_FIELD = 10
 DECLINE_REASONS = [
     ("", _l("No reason given")),
     ("off_topic", _l("Not close to my work")),
@@ -92,6 +95,10 @@ def mine() -> ResponseReturnValue:
             live=matching.live_run(session),
             locale=locale,
             answer_form=AnswerForm(),
+            per_field=PER_FIELD,
+            show_all=bool(
+                filters.field or filters.partner_kind or filters.region or filters.only_new
+            ),
             paused=not profile.is_matchable,
         )
         if not filters.only_new:
