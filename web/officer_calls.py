@@ -245,7 +245,9 @@ def _export(call_id: int) -> tuple[list[call_service.ExportRow], dict[str, str]]
 
     with session_scope() as session:
         call = _get_call(session, call_id)
-        rows = call_service.export_rows(session, call, locale=_locale())
+        rows = call_service.export_rows(
+            session, call, locale=_locale(), exported_by=acting_user(session)
+        )
     labels = {key: translate(label) for key, label in call_service.EXPORT_COLUMNS}
     return rows, labels
 

@@ -150,7 +150,9 @@ def queue_csv() -> ResponseReturnValue:
 
     def generate() -> Iterator[str]:
         with session_scope() as session:
-            yield from reviews.queue_csv(session, filters, sort=sort)
+            yield from reviews.queue_csv(
+                session, filters, sort=sort, exported_by=acting_user(session)
+            )
 
     return Response(
         stream_with_context(generate()),

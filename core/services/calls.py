@@ -666,10 +666,13 @@ def _party(prefix: str, profile: Profile) -> ExportRow:
     }
 
 
-def export_rows(session: Session, call: GrantCall, *, locale: str = "en") -> list[ExportRow]:
+def export_rows(
+    session: Session, call: GrantCall, *, locale: str = "en", exported_by: User | None = None
+) -> list[ExportRow]:
     """The call's eligible shortlist with both parties' details, best first, keyed by the
     names in :data:`EXPORT_COLUMNS`. Only pairs whose two profiles have consented to
-    sharing: never a profile without consent, whatever the rules say."""
+    sharing: never a profile without consent, whatever the rules say. An export by an
+    officer (personal data leaving the service) is written to the audit trail."""
     rows = []
     for pair in call_pairs(session, call, include_ineligible=False):
         if pair.jp.consent_at is None or pair.ca.consent_at is None:
@@ -681,6 +684,15 @@ def export_rows(session: Session, call: GrantCall, *, locale: str = "en") -> lis
         row.update(_party("jp", pair.jp))
         row.update(_party("ca", pair.ca))
         rows.append(row)
+    if exported_by is not None:
+        audit.record(
+            session,
+            actor_id=exported_by.id,
+            action="call.exported",
+            subject_type="grant_call",
+            subject_id=call.id,
+            details={"rows": len(rows)},
+        )
     return rows
 
 

@@ -279,7 +279,13 @@ QUEUE_COLUMNS = (
 )
 
 
-def queue_csv(session: Session, filters: QueueFilters, *, sort: str = "score") -> Iterator[str]:
+def queue_csv(
+    session: Session,
+    filters: QueueFilters,
+    *,
+    sort: str = "score",
+    exported_by: User | None = None,
+) -> Iterator[str]:
     """The whole filtered queue as CSV lines (no names or contact details: the queue shows
     none either), streamed so that a large export never sits in memory at once."""
     run = live_run(session)
@@ -292,6 +298,14 @@ def queue_csv(session: Session, filters: QueueFilters, *, sort: str = "score") -
         buffer.truncate()
         return text
 
+    if exported_by is not None:
+        audit.record(
+            session,
+            actor_id=exported_by.id,
+            action="queue.exported",
+            subject_type="review_queue",
+            details={k: v for k, v in filters.__dict__.items() if v not in (None, "", False)},
+        )
     writer.writerow(QUEUE_COLUMNS)
     yield flush()
     if run is None:

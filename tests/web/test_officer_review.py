@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Match, OfficerConflict, PairDecision, PairReview, ReviewStatus
+from core.models import AuditEvent, Match, OfficerConflict, PairDecision, PairReview, ReviewStatus
 from core.services import demo, matching
 from tests.conftest import login
 
@@ -111,9 +111,13 @@ def test_a_conflict_of_interest_blocks_deciding_through_the_page(
     assert session.scalar(select(PairReview)) is None
 
 
-def test_the_queue_exports_as_csv(client: FlaskClient) -> None:
+def test_the_queue_exports_as_csv_and_the_export_is_audited(
+    client: FlaskClient, session: Session
+) -> None:
     login(client, OFFICER)
     response = client.get("/officer/pairs.csv?field=quantum")
     assert response.headers["Content-Disposition"].startswith("attachment")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert rows and {row["field"] for row in rows} == {"quantum"}
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "queue.exported"))
+    assert event is not None and event.details == {"field": "quantum"}
