@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
@@ -207,27 +208,28 @@ def bulk() -> ResponseReturnValue:
     return redirect(target or url_for("review.queue"))
 
 
+def _pair_page(session: Session, jp_id: int, ca_id: int, form: DecisionForm) -> str:
+    detail = reviews.pair_detail(session, jp_id=jp_id, ca_id=ca_id, officer=acting_user(session))
+    return render_template(
+        "officer/pair.html",
+        detail=detail,
+        eligible=call_service.eligible_calls_for(session, detail.live_matches),
+        jp_words=[jp for jp, _ in detail.terms],
+        ca_words=[ca for _, ca in detail.terms],
+        highlight=highlight,
+        form=form,
+        locale=str(get_locale() or "en"),
+    )
+
+
 @bp.route("/pairs/<int:jp_id>-<int:ca_id>")
 @officer_required
 def pair(jp_id: int, ca_id: int) -> ResponseReturnValue:
     with session_scope() as session:
         try:
-            detail = reviews.pair_detail(
-                session, jp_id=jp_id, ca_id=ca_id, officer=acting_user(session)
-            )
+            return _pair_page(session, jp_id, ca_id, DecisionForm())
         except NotFound:
             abort(404)
-        calls = call_service.eligible_calls_for(session, detail.live_matches)
-        return render_template(
-            "officer/pair.html",
-            detail=detail,
-            eligible=calls,
-            jp_words=[jp for jp, _ in detail.terms],
-            ca_words=[ca for _, ca in detail.terms],
-            highlight=highlight,
-            form=DecisionForm(),
-            locale=str(get_locale() or "en"),
-        )
 
 
 @bp.route("/pairs/<int:jp_id>-<int:ca_id>/decide", methods=["POST"])
@@ -257,19 +259,8 @@ def decide(jp_id: int, ca_id: int) -> ResponseReturnValue:
     except InvalidInput as error:
         show_errors(form, error)
         with session_scope() as session:
-            detail = reviews.pair_detail(
-                session, jp_id=jp_id, ca_id=ca_id, officer=acting_user(session)
-            )
-            return render_template(
-                "officer/pair.html",
-                detail=detail,
-                eligible=call_service.eligible_calls_for(session, detail.live_matches),
-                jp_words=[jp for jp, _ in detail.terms],
-                ca_words=[ca for _, ca in detail.terms],
-                highlight=highlight,
-                form=form,
-                locale=str(get_locale() or "en"),
-            ), 400
+            page = _pair_page(session, jp_id, ca_id, form)
+        return page, 400
     hand_over()
     flash(_("Decision recorded."))
     return redirect(url_for("review.pair", jp_id=jp_id, ca_id=ca_id))

@@ -4,6 +4,8 @@ here: :func:`partner_out` gives contact details only to an introduced pair."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from core.models import (
     GrantCall,
     Interest,
@@ -14,6 +16,7 @@ from core.models import (
     Profile,
     utcnow,
 )
+from core.services import calls
 from core.services.consent import needs_consent
 from web.api import schemas
 
@@ -134,25 +137,7 @@ def review_out(review: PairReview | None) -> schemas.ReviewOut | None:
 
 
 def call_out(call: GrantCall) -> schemas.CallOut:
-    return schemas.CallOut(
-        id=call.id,
-        title=call.title,
-        description=call.description,
-        field_codes=list(call.field_codes),
-        opens_on=call.opens_on,
-        closes_on=call.closes_on,
-        jp_organization_kinds=list(call.jp_organization_kinds),
-        ca_organization_kinds=list(call.ca_organization_kinds),
-        jp_max_staff=call.jp_max_staff,
-        ca_max_staff=call.ca_max_staff,
-        excluded_terms=list(call.excluded_terms),
-        distinct_organizations=call.distinct_organizations,
-        max_proposals_per_profile=call.max_proposals_per_profile,
-        startup_capacity=call.startup_capacity,
-        researcher_capacity=call.researcher_capacity,
-        requires_approval=call.requires_approval,
-        created_at=call.created_at,
-    )
+    return schemas.CallOut(id=call.id, created_at=call.created_at, **asdict(calls.details_of(call)))
 
 
 def run_out(run: MatchRun) -> schemas.RunOut:
