@@ -5,7 +5,8 @@
 # registrant's, each with a bounded number of examples per operation (about 1.5 minutes
 # in all on CI's machine). One worker thread: CPython 3.11 before 3.11.8 can raise a
 # spurious "AST constructor recursion depth mismatch" SystemError when two threads parse
-# source at once (python/cpython#106905), which Hypothesis does to describe strategies. Exits non-zero on any failure; always stops the server.
+# source at once (python/cpython#106905), which Hypothesis does to describe strategies.
+# Exits non-zero on any failure; always stops the server.
 #
 #   .ci/schemathesis.sh                      # SCHEMATHESIS_MAX_EXAMPLES=25 by default
 #   SCHEMATHESIS_MAX_EXAMPLES=100 .ci/schemathesis.sh
