@@ -424,7 +424,6 @@ class Match(Base):
     __tablename__ = "matches"
     __table_args__ = (
         UniqueConstraint("run_id", "field_id", "jp_profile_id", "ca_profile_id"),
-        Index(None, "run_id", "field_id", "score"),
         Index(None, "run_id", "jp_profile_id"),
         Index(None, "run_id", "ca_profile_id"),
     )
@@ -535,6 +534,22 @@ class OutgoingEmail(Base):
 # The review queue reads a run's pairs best first, ties by id: this index serves that
 # order directly, so a page costs a short index walk instead of a sort of the whole run.
 Index("ix_matches_run_id_score_desc_id", Match.run_id, Match.score.desc(), Match.id)
+# The same within a field (the queue filtered on a field, or sorted by field) ...
+Index(
+    "ix_matches_run_id_field_id_score_desc_id",
+    Match.run_id,
+    Match.field_id,
+    Match.score.desc(),
+    Match.id,
+)
+# ... and newest first.
+Index(
+    "ix_matches_run_id_first_proposed_at_desc",
+    Match.run_id,
+    Match.first_proposed_at.desc(),
+    Match.score.desc(),
+    Match.id,
+)
 # A pair's history across runs (the officer's pair page, decisions).
 Index("ix_matches_jp_profile_id_ca_profile_id", Match.jp_profile_id, Match.ca_profile_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, render_template, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import Babel, format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
@@ -14,10 +14,9 @@ import workers
 from core import i18n
 from core.config import Settings
 from core.errors import Message, NotFound, PermissionDenied
-from core.regions import region_name
 from core.services import accounts
 from core.services.consent import NOTICE_VERSION
-from web import security
+from web import security, templating
 from web.auth import login_manager
 
 LOCALES = ("en", "ja", "fr")
@@ -68,12 +67,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.install(app, settings)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    templating.install(app)
     app.jinja_env.globals.update(
-        get_locale=lambda: str(get_locale() or "en"),
         format_datetime=format_datetime,
         format_date=format_date,
-        format_decimal=format_decimal,
-        region_name=lambda code: region_name(code, str(get_locale() or "en")),
         tr=translate,
         password_rules=accounts.PASSWORD_RULES,
         notice_version=NOTICE_VERSION,

@@ -55,6 +55,9 @@ REASONS = [
     ("other", _l("Other")),
 ]
 _PAIR = re.compile(r"^(\d{1,12}):(\d{1,12})$")
+# The queue counts matching pairs up to this many (20 pages): beyond it the page says
+# "more than" instead of reading the whole run to count it on every view.
+QUEUE_COUNT_LIMIT = 1000
 
 
 class DecisionForm(FlaskForm):  # type: ignore[misc]
@@ -123,7 +126,9 @@ def queue() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int) or 1
     with session_scope() as session:
         try:
-            result = reviews.review_queue(session, filters, sort=sort, page=page)
+            result = reviews.review_queue(
+                session, filters, sort=sort, page=page, count_limit=QUEUE_COUNT_LIMIT
+            )
         except NotFound:
             abort(404)
         eligible = call_service.eligible_calls_for(session, [row.match for row in result.rows])

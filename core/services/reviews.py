@@ -86,6 +86,9 @@ class QueuePage:
     total: int
     page: int
     pages: int
+    # True when the count stopped at the caller's ``count_limit``: more pairs match than
+    # ``total``, and only the first ``pages`` pages can be reached by paging.
+    total_is_lower_bound: bool = False
 
 
 JpProfile = aliased(Profile, name="jp_profile")
@@ -231,13 +234,23 @@ def _call_filter(session: Session, call_id: int) -> Any:
 
 
 def review_queue(
-    session: Session, filters: QueueFilters, *, sort: str = "score", page: int = 1
+    session: Session,
+    filters: QueueFilters,
+    *,
+    sort: str = "score",
+    page: int = 1,
+    count_limit: int | None = None,
 ) -> QueuePage:
     """One page of the live pairs matching ``filters``, sorted, with each pair's status.
 
     Every filter but the grant call is applied in SQL (indexed on run, field and score);
     a call's rules (kinds, staff, excluded terms, related organizations) are checked on
     the candidate rows the other filters leave.
+
+    ``count_limit`` bounds the count: an exact count of a large queue reads every
+    matching pair (up to the whole run) on each page view, while counting up to a limit
+    stops after that many index entries. Past the limit the page says "more than" and
+    paging stops at the limit's last page (the CSV export has them all).
     """
     run = live_run(session)
     if run is None:
@@ -251,11 +264,23 @@ def review_queue(
         page = min(max(1, page), pages)
         shown = kept[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         return QueuePage(_rows(session, shown), total, page, pages)
-    total = session.scalar(query.with_only_columns(func.count(Match.id)).order_by(None)) or 0
+    total, capped = _count(session, query, count_limit)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     paged = _with_profiles(_ordered(query, sort)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    return QueuePage(_rows(session, list(session.scalars(paged))), total, page, pages)
+    rows = _rows(session, list(session.scalars(paged)))
+    return QueuePage(rows, total, page, pages, total_is_lower_bound=capped)
+
+
+def _count(session: Session, query: Select[Any], limit: int | None) -> tuple[int, bool]:
+    """How many rows ``query`` has: (exact count, False), or (limit, True) when it has
+    more than ``limit``."""
+    if limit is None:
+        counted = query.with_only_columns(func.count(Match.id)).order_by(None)
+        return session.scalar(counted) or 0, False
+    first = query.with_only_columns(Match.id).order_by(None).limit(limit + 1).subquery()
+    found = session.scalar(select(func.count()).select_from(first)) or 0
+    return min(found, limit), found > limit
 
 
 QUEUE_COLUMNS = (

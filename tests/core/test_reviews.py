@@ -52,6 +52,25 @@ def test_the_queue_pages_through_every_live_pair_best_first(session: Session) ->
     assert last.rows and last.rows[-1].match.score <= scores[-1]
 
 
+def test_a_count_limit_stops_the_count_and_the_paging_at_the_limit(session: Session) -> None:
+    exact = reviews.review_queue(session, QueueFilters())
+    assert exact.total > 120 and not exact.total_is_lower_bound
+    capped = reviews.review_queue(session, QueueFilters(), page=99, count_limit=120)
+    assert capped.total == 120 and capped.total_is_lower_bound
+    assert capped.pages == 3 and capped.page == 3  # paging stops at the limit's last page
+    assert [r.match.id for r in capped.rows] == [
+        r.match.id for r in reviews.review_queue(session, QueueFilters(), page=3).rows
+    ]
+    # Under the limit the count is exact, and says so.
+    few = QueueFilters(field="quantum", min_score=0.3)
+    under = reviews.review_queue(session, few, count_limit=exact.total)
+    assert under.total == reviews.review_queue(session, few).total
+    assert not under.total_is_lower_bound
+    # Exactly at the limit is not "more than" the limit.
+    at = reviews.review_queue(session, few, count_limit=under.total)
+    assert at.total == under.total and not at.total_is_lower_bound
+
+
 def test_queue_filters_combine(session: Session) -> None:
     filters = QueueFilters(field="quantum", min_score=0.2, pair_kind="researcher-startup")
     result = reviews.review_queue(session, filters)

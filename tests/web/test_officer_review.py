@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import AuditEvent, Match, OfficerConflict, PairDecision, PairReview, ReviewStatus
-from core.services import demo, matching
+from core.services import demo, matching, reviews
+from core.services.reviews import QueueFilters
 from tests.conftest import login
+from web import officer_review
 
 OFFICER = demo.DEMO_ACCOUNTS[2].email
 
@@ -31,6 +34,27 @@ def test_the_queue_lists_pairs_best_first_with_filters(client: FlaskClient) -> N
     assert "Review queue" in page and 'name="pair"' in page
     empty = client.get("/officer/pairs?min_score=1.5").get_data(as_text=True)
     assert "No pair matches these filters." in empty
+
+
+def test_a_large_queue_says_more_than_the_count_limit(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = matching.live_run(session)
+    assert live is not None
+    total = session.scalar(select(func.count()).select_from(Match).where(Match.run_id == live.id))
+    assert total is not None and total > 100
+    monkeypatch.setattr(officer_review, "QUEUE_COUNT_LIMIT", 100)
+    login(client, OFFICER)
+    page = client.get("/officer/pairs?page=7").get_data(as_text=True)
+    assert "More than 100 pairs: the first 100 can be paged through here" in page
+    assert "Page 2 of 2" in page
+    few = next(
+        (score, found.total)
+        for score in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+        if 0 < (found := reviews.review_queue(session, QueueFilters(min_score=score))).total < 100
+    )
+    exact = client.get(f"/officer/pairs?min_score={few[0]}").get_data(as_text=True)
+    assert "More than" not in exact and f"{few[1]} pairs." in exact
 
 
 def test_bad_filter_values_are_ignored_not_errors(client: FlaskClient) -> None:
