@@ -365,6 +365,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8931)
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--worker-concurrency", type=int, default=1)
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=None,
+        help="the Celery worker's CPU priority (GRANTMATCH_WORKER_NICE; the service's "
+        "default, 10, when not given; 0 to run it at the web app's priority)",
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=10, help="seconds after the logins")
@@ -427,6 +434,7 @@ def main() -> None:
         "GRANTMATCH_SECRET_KEY": secrets.token_hex(32),
         "GRANTMATCH_INSTANCE_PATH": str(out / "instance"),
         "GRANTMATCH_BASE_URL": f"http://127.0.0.1:{args.port}",
+        **({} if args.worker_nice is None else {"GRANTMATCH_WORKER_NICE": str(args.worker_nice)}),
     }
     wait_min, wait_max = (float(x) for x in args.wait.split("-"))
     host = f"http://127.0.0.1:{args.port}"
@@ -468,7 +476,11 @@ def main() -> None:
 
         wait_for(web_up, "gunicorn")
         wait_for(lambda: b"ready." in (out / "celery.log").read_bytes(), "the celery worker")
-        print(f"gunicorn ({args.web_workers} workers) and the celery worker are up", flush=True)
+        print(
+            f"gunicorn ({args.web_workers} workers) and the celery worker (nice "
+            f"{os.getpriority(os.PRIO_PROCESS, worker.pid)}) are up",
+            flush=True,
+        )
 
         locust_env = {
             **os.environ,

@@ -38,6 +38,9 @@ class Settings:
     port: int = 5000
     # Seconds before Redis hands an unacknowledged task (its worker died) to another worker.
     task_visibility_timeout: int = 3600
+    # CPU priority of Celery workers (Unix nice, 0-19): a full rematch is throughput work
+    # and yields the processor to the web app when both run on one machine; 0 for none.
+    worker_nice: int = 10
     # Outgoing mail: SMTP when set (smtp://user:password@host:587, smtps://... for TLS),
     # else every message is written to the instance's mail folder.
     smtp_url: str | None = None
@@ -108,6 +111,7 @@ class Settings:
             host=env.get("GRANTMATCH_HOST", "127.0.0.1"),
             port=_positive_int(env, "GRANTMATCH_PORT", 5000),
             task_visibility_timeout=_positive_int(env, "GRANTMATCH_TASK_VISIBILITY_TIMEOUT", 3600),
+            worker_nice=_nice(env),
             smtp_url=_smtp_url(env),
             mail_sender=env.get("GRANTMATCH_MAIL_SENDER", "").strip() or cls.mail_sender,
             base_url=_base_url(env),
@@ -125,6 +129,17 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name}: must be positive, got {value}")
     return value
+
+
+def _nice(env: Mapping[str, str]) -> int:
+    raw = env.get("GRANTMATCH_WORKER_NICE", "").strip()
+    if not raw:
+        return Settings.worker_nice
+    if not raw.isdigit() or int(raw) > 19:
+        raise ConfigError(
+            f"GRANTMATCH_WORKER_NICE: expected a whole number from 0 to 19, got {raw!r}"
+        )
+    return int(raw)
 
 
 def _smtp_url(env: Mapping[str, str]) -> str | None:

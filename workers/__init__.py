@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from core import db
 from core.config import Settings
@@ -71,6 +72,14 @@ def create_celery(settings: Settings) -> Celery:
     )
     app.set_default()
     return app
+
+
+@worker_init.connect
+def _lower_cpu_priority(**_kwargs: Any) -> None:
+    # Before the pool starts: its processes and their threads (numba's) inherit it.
+    increment = current_settings().worker_nice
+    if increment:
+        os.nice(increment)
 
 
 @worker_process_init.connect

@@ -39,6 +39,8 @@ def test_settings_accept_a_redis_broker() -> None:
         ),
         ({"GRANTMATCH_MATCH_TOP_K": "many"}, "GRANTMATCH_MATCH_TOP_K"),
         ({"GRANTMATCH_MATCH_TOP_K": "0"}, "GRANTMATCH_MATCH_TOP_K"),
+        ({"GRANTMATCH_WORKER_NICE": "20"}, "GRANTMATCH_WORKER_NICE"),
+        ({"GRANTMATCH_WORKER_NICE": "-5"}, "GRANTMATCH_WORKER_NICE"),
     ],
 )
 def test_settings_name_the_bad_setting_in_one_line(environ: dict[str, str], setting: str) -> None:
@@ -47,6 +49,12 @@ def test_settings_name_the_bad_setting_in_one_line(environ: dict[str, str], sett
     message = str(raised.value)
     assert message.startswith(setting)
     assert "\n" not in message
+
+
+def test_workers_yield_the_cpu_by_default_and_can_be_told_not_to() -> None:
+    assert Settings.from_env({}).worker_nice == 10
+    assert Settings.from_env({"GRANTMATCH_WORKER_NICE": "0"}).worker_nice == 0
+    assert Settings.from_env({"GRANTMATCH_WORKER_NICE": "19"}).worker_nice == 19
 
 
 def test_production_accepts_a_real_secret() -> None:

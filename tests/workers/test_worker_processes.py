@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,3 +107,28 @@ def test_two_workers_share_a_full_rematch(
     for worker in workers:
         log = worker.log()
         assert "matching.score_block" in log and "succeeded" in log
+
+
+def test_workers_run_at_the_configured_lower_cpu_priority(
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    worker = start_worker(GRANTMATCH_WORKER_NICE="7")
+    worker.wait_ready()
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 7)
+    main = worker.process.pid
+    pool = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent_of(entry) == main
+    ]
+    assert pool, "the worker has no pool process"
+    for pid in [main, *pool]:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == expected, pid
+
+
+def _parent_of(proc_entry: Path) -> int | None:
+    try:
+        stat = (proc_entry / "stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
