@@ -20,7 +20,7 @@
    duration is printed, so the next run starts from a settled database) and stops
    everything it started.
 
-Run: .venv/bin/python -m bench.load               (about 10 minutes with the build)
+Run: .venv/bin/python -m bench.load               (about 5 minutes with the build)
      .venv/bin/python -m bench.load --skip-build  (reuse the database: the superseded run
                                                    is pruned after each run, so each starts
                                                    with one live run of pairs)
