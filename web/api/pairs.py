@@ -65,11 +65,16 @@ def _queue_page(
     rows: list[QueueRow] = []
     page = 1
     while True:
-        result = reviews.review_queue(session, filters, sort=sort, page=page)
+        # Counting only as far as this page (and one row past it) tells whether another
+        # page follows, without counting the whole queue on every request.
+        result = reviews.review_queue(
+            session, filters, sort=sort, page=page, count_limit=page * reviews.PAGE_SIZE
+        )
         rows.extend(row for row in result.rows if _comes_after(row, sort, after))
-        if len(rows) >= limit or result.page >= result.pages:
+        more_pages = result.total_is_lower_bound or result.page < result.pages
+        if len(rows) >= limit or not more_pages:
             # Rows on later pages all come after these: more follow if there are pages.
-            return rows[:limit], len(rows) > limit or result.page < result.pages
+            return rows[:limit], len(rows) > limit or more_pages
         page += 1
 
 
