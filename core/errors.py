@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -17,6 +18,19 @@ class Message(str):
         message.msgid = msgid
         message.params = params
         return message
+
+
+class MessageList(str):
+    """Several messages as one comma-separated value of a placeholder, each shown in the
+    reader's language (a call's accepted organization kinds, say)."""
+
+    items: tuple[Message, ...]
+
+    def __new__(cls, items: Iterable[Message]) -> MessageList:
+        items = tuple(items)
+        joined = super().__new__(cls, ", ".join(items))
+        joined.items = items
+        return joined
 
 
 class DomainError(Exception):

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 import workers
 from core import i18n
 from core.config import Settings
-from core.errors import Message, NotFound, PermissionDenied
+from core.errors import Message, MessageList, NotFound, PermissionDenied
 from core.services import accounts
 from core.services.consent import NOTICE_VERSION
 from web import security, templating
@@ -37,9 +37,16 @@ def select_locale() -> str:
 
 
 def translate(message: str) -> str:
-    """A message from the services in the reader's language (see core.errors.Message)."""
+    """A message from the services in the reader's language (see core.errors.Message);
+    placeholders that are messages themselves are translated too."""
+    if isinstance(message, MessageList):
+        return ", ".join(translate(item) for item in message.items)
     if isinstance(message, Message):
-        return str(_(message.msgid, **message.params))
+        params = {
+            name: translate(value) if isinstance(value, Message | MessageList) else value
+            for name, value in message.params.items()
+        }
+        return str(_(message.msgid, **params))
     return str(_(message))
 
 

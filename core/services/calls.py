@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.errors import InvalidInput, Message, NotFound
+from core.errors import InvalidInput, Message, MessageList, NotFound
 from core.models import (
     CallProposal,
     Field,
@@ -50,6 +50,20 @@ MAX_PROPOSALS = 1_000
 MAX_CAPACITY = 100
 
 ORGANIZATION_KINDS = frozenset(kind.value for kind in OrganizationKind)
+# How an organization kind reads in a reason, in the reader's language (the same wording
+# as the profile form's choices).
+ORGANIZATION_KIND_LABELS = {
+    OrganizationKind.STARTUP.value: Message("Startup"),
+    OrganizationKind.SME.value: Message("Small or medium-sized enterprise"),
+    OrganizationKind.LARGE_COMPANY.value: Message("Large company"),
+    OrganizationKind.UNIVERSITY.value: Message("University"),
+    OrganizationKind.PUBLIC_RESEARCH_INSTITUTE.value: Message("Public research institute"),
+    OrganizationKind.OTHER.value: Message("Other"),
+}
+
+
+def organization_kind_label(kind: str) -> Message:
+    return ORGANIZATION_KIND_LABELS.get(kind) or Message(kind)
 
 
 @dataclass(frozen=True)
@@ -410,16 +424,16 @@ class _Rules:
             reasons.append(
                 Message(
                     "The Japanese organization is of kind %(kind)s; the call accepts %(kinds)s.",
-                    kind=jp_org.kind.value,
-                    kinds=", ".join(call.jp_organization_kinds),
+                    kind=organization_kind_label(jp_org.kind.value),
+                    kinds=MessageList(map(organization_kind_label, call.jp_organization_kinds)),
                 )
             )
         if call.ca_organization_kinds and ca_org.kind.value not in call.ca_organization_kinds:
             reasons.append(
                 Message(
                     "The Canadian organization is of kind %(kind)s; the call accepts %(kinds)s.",
-                    kind=ca_org.kind.value,
-                    kinds=", ".join(call.ca_organization_kinds),
+                    kind=organization_kind_label(ca_org.kind.value),
+                    kinds=MessageList(map(organization_kind_label, call.ca_organization_kinds)),
                 )
             )
         if call.jp_max_staff is not None:

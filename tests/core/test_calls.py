@@ -260,8 +260,16 @@ def test_ineligibility_reasons_checks_organization_kinds_on_each_side() -> None:
     assert calls.ineligibility_reasons(call, startup, sme) == []
     reasons = calls.ineligibility_reasons(call, university, ca_startup)
     assert reasons == [
-        "The Japanese organization is of kind university; the call accepts startup, sme.",
-        "The Canadian organization is of kind startup; the call accepts sme.",
+        "The Japanese organization is of kind University; the call accepts Startup, "
+        "Small or medium-sized enterprise.",
+        "The Canadian organization is of kind Startup; the call accepts "
+        "Small or medium-sized enterprise.",
+    ]
+    # Each kind is a message of its own, so that the reason reads in the reader's language.
+    assert reasons[0].params["kind"].msgid == "University"
+    assert [m.msgid for m in reasons[0].params["kinds"].items] == [
+        "Startup",
+        "Small or medium-sized enterprise",
     ]
 
 

@@ -131,9 +131,13 @@ def test_call_page_lists_eligible_pairs_and_reasons_with_show_all(
     page = client.get(f"/officer/calls/{call.id}").get_data(as_text=True)
     assert f"{len(eligible)} eligible pairs, {len(ineligible)} not eligible." in page
     assert eligible[0].jp.title in page
-    assert "the call accepts startup, sme" not in page
+    accepts = "the call accepts Startup, Small or medium-sized enterprise."
+    assert accepts not in page
     everything = client.get(f"/officer/calls/{call.id}?show=all").get_data(as_text=True)
-    assert "the call accepts startup, sme" in everything
+    assert accepts in everything
+    french = client.get(f"/officer/calls/{call.id}?show=all&lang=fr").get_data(as_text=True)
+    assert "l’appel accepte Entreprise en démarrage, Petite ou moyenne entreprise." in french
+    client.get("/?lang=en")
     assert f"Page 1 of {-(-len(pairs) // 50)}" in everything
     last = -(-len(pairs) // 50)
     tail = client.get(f"/officer/calls/{call.id}?show=all&page={last}").get_data(as_text=True)
