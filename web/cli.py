@@ -16,7 +16,7 @@ from core import db, schema
 from core.config import Settings
 from core.db import session_scope
 from core.errors import ConfigError, Conflict, InvalidInput
-from core.models import Role, utcnow
+from core.models import MatchRun, Role, utcnow
 from core.services import accounts, demo, matching
 from core.services import runs as run_service
 
@@ -82,6 +82,12 @@ def seed_demo() -> None:
     _print_demo_logins()
 
 
+def _run_state(run_id: int) -> str:
+    with session_scope() as session:
+        run = session.get(MatchRun, run_id)
+        return "it is live" if run is not None and run.is_live else "it is not live yet"
+
+
 def _print_demo_logins() -> None:
     with session_scope() as session:
         if not demo.is_seeded(session):
@@ -93,8 +99,14 @@ def _print_demo_logins() -> None:
 
 @cli.command()
 @click.option("--full", is_flag=True, help="Refit and rematch every profile.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Send again the unfinished blocks of the full rematch in progress (after the "
+    "broker lost its messages, or the process running it stopped).",
+)
 @_connected
-def rematch(full: bool) -> None:
+def rematch(full: bool, resume: bool) -> None:
     """Process pending rematch requests, or with --full run a full rematch."""
     settings = _settings()
     _require_schema(settings)
@@ -105,6 +117,15 @@ def rematch(full: bool) -> None:
     workers.configure(settings)
     if settings.uses_broker:
         workers.create_celery(settings)
+    if resume:
+        resumed = tasks.resume_stalled_run(quiet_seconds=0)
+        if resumed is None:
+            click.echo("no full rematch in progress")
+        elif settings.uses_broker:
+            click.echo(f"run {resumed}: its unfinished blocks are queued again")
+        else:
+            click.echo(f"run {resumed} resumed; {_run_state(resumed)}")
+        return
     if full:
         if settings.uses_broker:
             tasks.full_rematch.apply_async(retry=False)

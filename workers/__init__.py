@@ -63,6 +63,12 @@ def create_celery(settings: Settings) -> Celery:
                 # 03:00 UTC: 12:00 in Tokyo, 23:00 in Ottawa (summer time).
                 "schedule": crontab(hour=3, minute=0),
             },
+            # A full run whose messages Redis lost (restarted without its data) is sent
+            # again once it has been still for longer than the visibility timeout.
+            "resume-stalled-run": {
+                "task": "matching.resume_stalled_run",
+                "schedule": float(settings.task_visibility_timeout),
+            },
             "daily-prune-runs": {
                 "task": "matching.prune_runs",
                 "schedule": crontab(hour=4, minute=0),

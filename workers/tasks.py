@@ -96,6 +96,46 @@ def finish_run(run_id: int) -> bool:
         return runs.finish_run(session, run_id=run_id) is not None
 
 
+# How long past the broker's visibility timeout a full run may stay still before its
+# blocks are sent again: by then Redis would have delivered any message it still had.
+STALL_MARGIN = timedelta(minutes=10)
+
+
+@shared_task(name="matching.resume_stalled_run")
+def resume_stalled_run(quiet_seconds: float | None = None) -> int | None:
+    """Send again the pending blocks (or the finish) of a full run that nothing has moved
+    for longer than the broker's visibility timeout (or ``quiet_seconds``; 0 for now): the
+    broker lost its messages (Redis restarted without its data), or the process running
+    it in-process was stopped. Blocks and finishes are idempotent, so a message that was
+    only slow does no harm twice. Returns the run's id, None when no run is stalled."""
+    settings = current_settings()
+    if quiet_seconds is None:
+        quiet_for = timedelta(seconds=settings.task_visibility_timeout) + STALL_MARGIN
+    else:
+        quiet_for = timedelta(seconds=quiet_seconds)
+    with session_scope() as session:
+        stalled = runs.stalled_full_run(session, quiet_for=quiet_for)
+    if stalled is None:
+        return None
+    log.warning(
+        "full run %s has not moved for %s: sending again %s",
+        stalled.run_id,
+        quiet_for,
+        f"{len(stalled.pending_block_ids)} blocks" if stalled.pending_block_ids else "its finish",
+    )
+    if not stalled.pending_block_ids:
+        if settings.uses_broker:
+            finish_run.apply_async((stalled.run_id,), retry=False)
+        else:
+            finish_run(stalled.run_id)
+    for block_id in stalled.pending_block_ids:
+        if settings.uses_broker:
+            score_block.apply_async((block_id,), retry=False)
+        else:
+            score_block(block_id)
+    return stalled.run_id
+
+
 @shared_task(name="matching.prune_runs")
 def prune_runs() -> int:
     """Delete finished runs past the retention period; returns how many."""

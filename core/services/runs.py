@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -419,6 +420,39 @@ def run_full_rematch(
     finished = finish_run(session, run_id=run.id)
     assert finished is not None
     return finished
+
+
+@dataclass(frozen=True)
+class StalledRun:
+    """A full run in progress that nothing has moved for a while, and what it still needs:
+    its pending blocks, or (none pending) its finish."""
+
+    run_id: int
+    pending_block_ids: list[int]
+
+
+def stalled_full_run(
+    session: Session, *, quiet_for: timedelta, now: datetime | None = None
+) -> StalledRun | None:
+    """The full run in progress if it started, and no block of it finished, more than
+    ``quiet_for`` ago: its task messages were lost (the broker lost its data), since a
+    worker that dies mid-task has its message delivered again within the broker's
+    visibility timeout. None when there is no such run."""
+    run = full_run_in_progress(session)
+    if run is None or run.started_at is None:
+        return None
+    last_block = session.scalar(
+        select(func.max(RunBlock.finished_at)).where(RunBlock.run_id == run.id)
+    )
+    moved = max(t for t in (run.started_at, last_block) if t is not None)
+    if moved > (now or utcnow()) - quiet_for:
+        return None
+    pending = session.scalars(
+        select(RunBlock.id)
+        .where(RunBlock.run_id == run.id, RunBlock.status == BlockStatus.PENDING)
+        .order_by(RunBlock.id)
+    )
+    return StalledRun(run.id, list(pending))
 
 
 def prune_runs(session: Session, *, older_than: timedelta) -> int:

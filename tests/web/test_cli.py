@@ -67,3 +67,35 @@ def test_migrate_create_user_and_runs_on_the_embedded_default(tmp_path: Path) ->
     result = run(["rematch", "--full"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert " live" in run(["runs"], tmp_path).stdout
+
+
+def test_rematch_resume_finishes_a_full_run_left_unfinished(tmp_path: Path) -> None:
+    assert run(["migrate"], tmp_path).returncode == 0
+    assert run(["seed-demo"], tmp_path).returncode == 0
+    assert "no full rematch in progress" in run(["rematch", "--resume"], tmp_path).stdout
+    # A full run planned, then its process stopped before any block was scored.
+    planned = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from core import db\n"
+            "from core.config import Settings\n"
+            "from core.services import runs\n"
+            "db.configure(Settings.from_env().database_url)\n"
+            "with db.session_scope() as session:\n"
+            "    run, _ = runs.plan_full_run(session, top_k=20, block_size=40)\n"
+            "    print(run.id)\n",
+        ],
+        env={**os.environ, "GRANTMATCH_INSTANCE_PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert planned.returncode == 0, planned.stderr
+    run_id = planned.stdout.strip()
+    assert "a full rematch is already in progress" in run(["rematch", "--full"], tmp_path).stdout
+    resumed = run(["rematch", "--resume"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"run {run_id} resumed; it is live" in resumed.stdout
+    listed = run(["runs"], tmp_path).stdout.splitlines()
+    assert listed[0].split()[:3] == [run_id, "full", "succeeded"] and " live " in listed[0]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.config import Settings
-from core.models import Country, MatchRun, RematchRequest, RequestStatus, RunStatus
+from core.models import (
+    Country,
+    MatchRun,
+    RematchRequest,
+    RequestStatus,
+    RunBlock,
+    RunStatus,
+    utcnow,
+)
 from core.services import matching, runs
 from tests.factories import make_profile
 from workers import tasks
@@ -73,3 +83,51 @@ def test_a_block_task_that_fails_fails_its_run(
 def test_full_rematch_task_refuses_a_second_run_in_progress(session: Session) -> None:
     runs.plan_full_run(session, top_k=20)
     assert tasks.full_rematch() is None
+
+
+def test_a_full_run_whose_messages_were_lost_is_sent_again_and_finishes(
+    session: Session,
+) -> None:
+    before = matching.live_run(session)
+    # Planned, its blocks handed to a broker that then lost them: nothing moves.
+    run, block_ids = runs.plan_full_run(session, top_k=20, block_size=50)
+    assert len(block_ids) > 1
+    assert tasks.resume_stalled_run() is None  # still within the visibility timeout
+    run.started_at = utcnow() - timedelta(hours=2)
+    session.flush()
+    stalled = runs.stalled_full_run(session, quiet_for=timedelta(hours=1))
+    assert stalled is not None and stalled.pending_block_ids == sorted(block_ids)
+    assert tasks.resume_stalled_run() == run.id
+    session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED and run.is_live
+    assert before is not None and before.id != run.id
+    assert tasks.resume_stalled_run() is None  # nothing in progress any more
+
+
+def test_a_run_that_still_moves_is_not_stalled(session: Session) -> None:
+    run, block_ids = runs.plan_full_run(session, top_k=20, block_size=50)
+    run.started_at = utcnow() - timedelta(hours=2)
+    runs.score_block(session, block_id=block_ids[0])  # a block finished just now
+    assert runs.stalled_full_run(session, quiet_for=timedelta(hours=1)) is None
+    later = utcnow() + timedelta(hours=2)
+    stalled = runs.stalled_full_run(session, quiet_for=timedelta(hours=1), now=later)
+    assert stalled is not None and stalled.pending_block_ids == sorted(block_ids[1:])
+
+
+def test_a_run_whose_blocks_are_done_but_finish_was_lost_is_finished(session: Session) -> None:
+    run, block_ids = runs.plan_full_run(session, top_k=20, block_size=50)
+    for block_id in block_ids:
+        runs.score_block(session, block_id=block_id)  # the finish message never came
+    session.flush()
+    later = utcnow() + timedelta(hours=2)
+    stalled = runs.stalled_full_run(session, quiet_for=timedelta(hours=1), now=later)
+    assert stalled is not None and stalled.pending_block_ids == []
+    run.started_at = utcnow() - timedelta(hours=3)
+    session.execute(
+        update(RunBlock)
+        .where(RunBlock.run_id == run.id)
+        .values(finished_at=utcnow() - timedelta(hours=2))
+    )
+    assert tasks.resume_stalled_run() == run.id
+    session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED and run.is_live

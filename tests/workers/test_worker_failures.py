@@ -367,3 +367,46 @@ def test_profiles_saved_while_redis_is_down_are_matched_once_it_is_back(
     assert _live_pair_count(engine, researcher_id, "semiconductors") > 0
     assert _live_pair_count(engine, founder_id, "artificial_intelligence") > 0
     assert _live_pair_count(engine, created_id, "quantum") > 0
+
+
+# --- Redis lost its messages -------------------------------------------------------------
+
+
+def test_a_full_run_whose_messages_redis_lost_completes_once_resumed(
+    worker_database: tuple[str, Engine],
+    start_worker: Callable[..., WorkerProcess],
+    broker_url: str,
+    tmp_path: Path,
+) -> None:
+    url, engine = worker_database
+    with Session(engine) as session, session.begin():
+        demo.seed_demo(session)
+        runs.run_full_rematch(session, top_k=TOP_K)
+    # A full run planned and its blocks sent, then Redis restarted without its data: the
+    # run is in the database, its messages are nowhere.
+    with Session(engine) as session, session.begin():
+        run, blocks = runs.plan_full_run(session, top_k=TOP_K, block_size=40)
+        run_id = run.id
+    assert len(blocks) > 1
+    redis.Redis.from_url(broker_url).flushdb()
+    start_worker().wait_ready()
+    env = environment(url, broker_url, tmp_path)
+    # The next full rematch cannot start while this one is in progress ...
+    grantmatch(["rematch", "--full"], env)
+    # ... and an operator (or beat, once the run has been still past the visibility
+    # timeout) sends its blocks again.
+    resumed = grantmatch(["rematch", "--resume"], env)
+    assert f"run {run_id}: its unfinished blocks are queued again" in resumed.stdout
+
+    def live() -> bool:
+        with Session(engine) as session:
+            current = session.get(MatchRun, run_id)
+            assert current is not None and current.status != RunStatus.FAILED, current.error
+            return current.is_live
+
+    wait_for(live, timeout=120)
+    with Session(engine) as session:
+        assert sorted(live_pairs(session)) == sorted(set(live_pairs(session)))
+        assert set(live_pairs(session)) == single_process_pairs(session)
+        full_runs = session.scalars(select(MatchRun.id).where(MatchRun.kind == RunKind.FULL))
+        assert list(full_runs) == [run_id - 1, run_id]  # the refused --full made no run
